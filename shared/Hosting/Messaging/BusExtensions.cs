@@ -1,0 +1,62 @@
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using RunMesh.Hosting.Diagnostics;
+using RunMesh.Hosting.Health;
+
+namespace RunMesh.Hosting.Messaging;
+
+/// <summary>
+/// The MassTransit/RabbitMQ conventions every bus-connected service shares: broker from <c>RabbitMq:Url</c>,
+/// kebab-case endpoint names, string enums on the wire, bus health in <c>/health/ready</c>, and the
+/// diagnostics ping endpoint that proves the wiring between two processes.
+/// </summary>
+public static class BusExtensions
+{
+    /// <summary>Adds MassTransit over RabbitMQ; <paramref name="configure"/> registers the service's consumers and sagas.</summary>
+    public static WebApplicationBuilder AddServiceBus(
+        this WebApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator>? configure = null)
+    {
+        builder.Services.AddOptions<RabbitMqOptions>()
+            .BindConfiguration(RabbitMqOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            bus.ConfigureHealthCheckOptions(health =>
+            {
+                health.Name = "bus";
+                health.MinimalFailureStatus = HealthStatus.Unhealthy;
+                health.Tags.Add(HealthTags.Ready);
+            });
+
+            bus.AddMeshPing();
+            configure?.Invoke(bus);
+
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                var broker = options.Parse();
+                rabbit.Host(broker.Host, (ushort)broker.Port, broker.VirtualHost, host =>
+                {
+                    host.Username(broker.Username);
+                    host.Password(broker.Password);
+                    if (broker.UseTls)
+                    {
+                        host.UseSsl(_ => { });
+                    }
+                });
+                rabbit.PrefetchCount = options.PrefetchCount;
+                rabbit.ConfigureMeshPingEndpoint(context, context.GetRequiredService<IOptions<ServiceIdentity>>().Value.Name);
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+
+        return builder;
+    }
+}

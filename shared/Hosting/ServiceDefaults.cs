@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using RunMesh.Hosting.Correlation;
+using RunMesh.Hosting.Health;
+using RunMesh.Hosting.Telemetry;
+
+namespace RunMesh.Hosting;
+
+/// <summary>
+/// What every RunMesh service gets, once: service identity, logging with correlation ids,
+/// health endpoints, problem details and OpenTelemetry. In the spirit of eShop's ServiceDefaults.
+/// </summary>
+public static class ServiceDefaults
+{
+    /// <summary>Registers the defaults shared by all five services.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
+
+        builder.Services.AddOptions<ServiceIdentity>()
+            .Configure(identity => identity.Name = serviceName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        // Every log line carries its scopes: the correlation id, and the trace/span of the request or message.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);
+
+        builder.AddServiceTelemetry(serviceName);
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps the endpoints every service answers without authentication:
+    /// <c>/health/live</c> (the process runs), <c>/health/ready</c> (what it depends on answers) and <c>/metrics</c>.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.UseCorrelationId();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(HealthTags.Live),
+            ResponseWriter = HealthResponseWriter.WriteAsync,
+        });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(HealthTags.Ready),
+            ResponseWriter = HealthResponseWriter.WriteAsync,
+            // A degraded dependency (e.g. a bus endpoint still reconnecting) is not ready.
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace RunMesh.Testing.Infrastructure;
+
+/// <summary>A RabbitMQ virtual host on the shared broker, created for one test class and deleted afterwards.</summary>
+public sealed class IsolatedVirtualHost : IAsyncDisposable
+{
+    private readonly HttpClient _management;
+
+    private IsolatedVirtualHost(HttpClient management, string name, Uri amqpUrl)
+    {
+        _management = management;
+        Name = name;
+        AmqpUrl = amqpUrl;
+    }
+
+    /// <summary>The vhost name (<c>t-…</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>An AMQP URI with the broker's credentials and this vhost.</summary>
+    public Uri AmqpUrl { get; }
+
+    /// <summary>Creates a vhost named after <paramref name="purpose"/> and grants the broker user full rights on it.</summary>
+    public static async Task<IsolatedVirtualHost> CreateAsync(TestServers servers, string purpose)
+    {
+        var name = $"t-{purpose.ToLowerInvariant()}-{Guid.NewGuid():N}";
+        var management = CreateManagementClient(servers);
+        var user = Uri.UnescapeDataString(servers.RabbitMq.UserInfo.Split(':')[0]);
+
+        await EnsureAsync(await management.PutAsync($"api/vhosts/{Uri.EscapeDataString(name)}", Json("{}")), "create vhost");
+        await EnsureAsync(await management.PutAsync(
+            $"api/permissions/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(user)}",
+            Json("""{"configure":".*","write":".*","read":".*"}""")), "grant permissions");
+
+        var amqp = new UriBuilder(servers.RabbitMq) { Path = "/" + Uri.EscapeDataString(name) }.Uri;
+        return new IsolatedVirtualHost(management, name, amqp);
+    }
+
+    /// <summary>The AMQP URI of this vhost with another host and port (e.g. a <see cref="TcpProxy"/>).</summary>
+    public Uri Via(int port) => new UriBuilder(AmqpUrl) { Host = "127.0.0.1", Port = port }.Uri;
+
+    /// <summary>How many messages wait in <paramref name="queue"/> of this vhost, or null when it does not exist.</summary>
+    public async Task<long?> QueueDepthAsync(string queue)
+    {
+        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureAsync(response, "read queue");
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        using var response = await _management.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(Name)}");
+        _management.Dispose();
+    }
+
+    private static HttpClient CreateManagementClient(TestServers servers)
+    {
+        var userInfo = Uri.UnescapeDataString(servers.RabbitMq.UserInfo);
+        if (servers.RabbitMqManagement.UserInfo.Length > 0)
+        {
+            userInfo = Uri.UnescapeDataString(servers.RabbitMqManagement.UserInfo);
+        }
+
+        var client = new HttpClient
+        {
+            BaseAddress = new UriBuilder(servers.RabbitMqManagement) { UserName = "", Password = "", Path = "/" }.Uri,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        client.DefaultRequestHeaders.Authorization =
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(userInfo)));
+        return client;
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException(
+                $"RabbitMQ management API could not {what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+}
