@@ -23,13 +23,9 @@ public static class MeshPingExtensions
 
     internal static void ConfigureMeshPingEndpoint(
         this IRabbitMqBusFactoryConfigurator rabbit, IBusRegistrationContext context, string service) =>
-        rabbit.ReceiveEndpoint(QueueName(service), endpoint =>
-        {
-            // Pings are worthless once the asker has given up: don't keep them across restarts.
-            endpoint.Durable = false;
-            endpoint.AutoDelete = true;
-            endpoint.ConfigureConsumer<MeshPingConsumer>(context);
-        });
+        // Default queue settings on purpose: a sender declares the queue it sends to with the defaults, and
+        // RabbitMQ refuses a second declaration with other flags. Pings carry a time-to-live (the request timeout).
+        rabbit.ReceiveEndpoint(QueueName(service), endpoint => endpoint.ConfigureConsumer<MeshPingConsumer>(context));
 
     /// <summary>Maps <c>GET /diagnostics/ping/{service}</c>.</summary>
     public static IEndpointRouteBuilder MapMeshPing(this IEndpointRouteBuilder endpoints)

@@ -133,7 +133,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>The last <paramref name="lines"/> lines the process wrote.</summary>
     public string LogTail(int lines = 60) =>
-        $"--- last log lines of {Name}:{Environment.NewLine}{string.Join(Environment.NewLine, _log.TakeLast(lines))}";
+        $"--- last log lines of {Name}:{Environment.NewLine}{string.Join(Environment.NewLine, _log.TakeLast(lines).Select(Shorten))}";
+
+    /// <summary>Stack traces make single log lines huge; the start of a line says what happened.</summary>
+    private static string Shorten(string line) => line.Length <= 400 ? line : string.Concat(line.AsSpan(0, 400), " …");
 
     /// <summary>Whether any captured log line contains <paramref name="text"/>.</summary>
     public bool LogContains(string text) => _log.Any(line => line.Contains(text, StringComparison.Ordinal));

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace RunMesh.Messaging.Tests.Infrastructure;
+
+/// <summary>What the listening endpoints received, in arrival order.</summary>
+public sealed class Observed
+{
+    private readonly TaskCompletionSource _firstDeposit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ConcurrentQueue<(DepositRecorded Message, bool LedgerRowVisible)> Deposits { get; } = new();
+
+    public ConcurrentQueue<StepEmitted> Steps { get; } = new();
+
+    public Task FirstDeposit => _firstDeposit.Task;
+
+    public void Add(DepositRecorded message, bool ledgerRowVisible)
+    {
+        Deposits.Enqueue((message, ledgerRowVisible));
+        _firstDeposit.TrySetResult();
+    }
+}
+
+/// <summary>Writes a ledger row and publishes <see cref="DepositRecorded"/>; throws afterwards when asked to.</summary>
+public sealed class RecordDepositConsumer(LedgerDbContext db, Observed observed) : IConsumer<RecordDeposit>
+{
+    /// <summary>How long the consumer keeps its transaction open after publishing, giving an early delivery the chance to show.</summary>
+    public static readonly TimeSpan HoldAfterPublish = TimeSpan.FromSeconds(1);
+
+    public async Task Consume(ConsumeContext<RecordDeposit> context)
+    {
+        db.Entries.Add(new LedgerEntry { AccountId = context.Message.AccountId, Amount = context.Message.Amount });
+        await db.SaveChangesAsync(context.CancellationToken);
+        await context.Publish(new DepositRecorded(context.Message.AccountId, context.Message.Amount));
+
+        // Were the publish sent straight to the broker, the listener would receive it now, while this transaction
+        // is still open, and record that it could not see the ledger row. Wait (bounded) for that to happen.
+        await Task.WhenAny(observed.FirstDeposit, Task.Delay(HoldAfterPublish, context.CancellationToken));
+
+        if (context.Message.Fail)
+        {
+            throw new InvalidOperationException("The deposit handler failed after publishing.");
+        }
+    }
+}
+
+/// <summary>Publishes <see cref="EmitSteps.Count"/> numbered messages.</summary>
+public sealed class EmitStepsConsumer : IConsumer<EmitSteps>
+{
+    public async Task Consume(ConsumeContext<EmitSteps> context)
+    {
+        for (var i = 0; i < context.Message.Count; i++)
+        {
+            await context.Publish(new StepEmitted(context.Message.BatchId, i), send =>
+            {
+                if (context.Message.FailFirstDelivery)
+                {
+                    // MassTransit's own fault injection: the outbox's first delivery attempt throws after the
+                    // consumer's transaction committed — the state a crash between commit and delivery leaves.
+                    send.Headers.Set("MT-Fail-Delivery", true);
+                }
+            });
+        }
+    }
+}
+
+/// <summary>Listens for <see cref="DepositRecorded"/> and checks whether the publisher's ledger row was committed.</summary>
+public sealed class DepositRecordedListener(LedgerDbContext db, Observed observed) : IConsumer<DepositRecorded>
+{
+    public async Task Consume(ConsumeContext<DepositRecorded> context)
+    {
+        var visible = await EntityFrameworkQueryableExtensions.AnyAsync(
+            db.Entries, e => e.AccountId == context.Message.AccountId, context.CancellationToken);
+        observed.Add(context.Message, visible);
+    }
+}
+
+/// <summary>Records <see cref="StepEmitted"/> in arrival order.</summary>
+public sealed class StepListener(Observed observed) : IConsumer<StepEmitted>
+{
+    public Task Consume(ConsumeContext<StepEmitted> context)
+    {
+        observed.Steps.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A counter: opened once, then incremented by every <see cref="IncrementCounter"/>.</summary>
+public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
+{
+    public CounterStateMachine()
+    {
+        Event(() => Opened, e => e.CorrelateById(m => m.Message.CounterId));
+        Event(() => Incremented, e => e.CorrelateById(m => m.Message.CounterId));
+
+        InstanceState(x => x.CurrentState);
+
+        Initially(
+            When(Opened).TransitionTo(Open));
+
+        During(Open,
+            When(Incremented).Then(context => context.Saga.Count++));
+    }
+
+    public State Open { get; private set; } = null!;
+
+    public Event<OpenCounter> Opened { get; private set; } = null!;
+
+    public Event<IncrementCounter> Incremented { get; private set; } = null!;
+}

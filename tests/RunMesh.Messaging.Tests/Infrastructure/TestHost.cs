@@ -1,0 +1,71 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RunMesh.Messaging.Outbox;
+
+namespace RunMesh.Messaging.Tests.Infrastructure;
+
+/// <summary>A process-like host: the test DbContext, the outbox and a MassTransit bus on the fixture's vhost.</summary>
+public static class TestHost
+{
+    public static async Task<IHost> StartAsync(
+        MessagingFixture fixture,
+        Action<IBusRegistrationConfigurator> registrations,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> endpoints,
+        Action<PostgresOutboxOptions>? outbox = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("RUNMESH_TEST_LOGS") is "1")
+        {
+            builder.Logging.AddSimpleConsole();
+        }
+
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton<Observed>();
+        builder.Services.AddDbContext<LedgerDbContext>(options => options.UseTestDatabase(fixture.Database.ConnectionString));
+        builder.Services.AddMassTransit(x =>
+        {
+            x.AddPostgresOutbox<LedgerDbContext>(o =>
+            {
+                o.QueryDelay = TimeSpan.FromMilliseconds(200);
+                outbox?.Invoke(o);
+            });
+            registrations(x);
+            x.UsingRabbitMq((context, rabbit) =>
+            {
+                var amqp = fixture.Broker.AmqpUrl;
+                var credentials = Uri.UnescapeDataString(amqp.UserInfo).Split(':', 2);
+                rabbit.Host(amqp.Host, (ushort)amqp.Port, Uri.UnescapeDataString(amqp.AbsolutePath.TrimStart('/')), host =>
+                {
+                    host.Username(credentials[0]);
+                    host.Password(credentials.Length > 1 ? credentials[1] : "");
+                });
+                endpoints(context, rabbit);
+            });
+        });
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            // Tests publish right after start: the endpoints must be bound by then.
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(30);
+            o.StopTimeout = TimeSpan.FromSeconds(15);
+        });
+
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    public static Observed Observed(this IHost host) => host.Services.GetRequiredService<Observed>();
+
+    public static IBus Bus(this IHost host) => host.Services.GetRequiredService<IBus>();
+
+    public static async Task StopAndDisposeAsync(this IHost host)
+    {
+        await host.StopAsync();
+        host.Dispose();
+    }
+}

@@ -1,0 +1,133 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using RunMesh.Messaging.Outbox;
+using RunMesh.Messaging.Tests.Infrastructure;
+
+namespace RunMesh.Messaging.Tests.Outbox;
+
+public sealed class TransactionalOutboxFixture() : MessagingFixture("outbox");
+
+/// <summary>The inbox/outbox around a consumer that writes a ledger row and publishes: exactly-once effect, publish after commit.</summary>
+public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture) : IClassFixture<TransactionalOutboxFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+    private IHost _host = null!;
+
+    public async Task InitializeAsync() =>
+        _host = await TestHost.StartAsync(
+            fixture,
+            x =>
+            {
+                x.AddConsumer<RecordDepositConsumer>();
+                x.AddConsumer<EmitStepsConsumer>();
+                x.AddConsumer<DepositRecordedListener>();
+                x.AddConsumer<StepListener>();
+            },
+            (context, rabbit) =>
+            {
+                rabbit.ReceiveEndpoint("record-deposit", e =>
+                {
+                    e.UsePostgresOutbox<LedgerDbContext>(context);
+                    e.ConfigureConsumer<RecordDepositConsumer>(context);
+                });
+                rabbit.ReceiveEndpoint("emit-steps", e =>
+                {
+                    // A small delivery batch, so one consumed message is delivered over several batches.
+                    e.UsePostgresOutbox<LedgerDbContext>(context, o => o.MessageDeliveryLimit = 4);
+                    e.ConfigureConsumer<EmitStepsConsumer>(context);
+                });
+                rabbit.ReceiveEndpoint("deposit-recorded-listener", e => e.ConfigureConsumer<DepositRecordedListener>(context));
+                rabbit.ReceiveEndpoint("step-listener", e =>
+                {
+                    e.PrefetchCount = 1;
+                    e.ConcurrentMessageLimit = 1;
+                    e.ConfigureConsumer<StepListener>(context);
+                });
+            });
+
+    public async Task DisposeAsync() => await _host.StopAndDisposeAsync();
+
+    [Fact]
+    public async Task Redelivered_message_is_consumed_once()
+    {
+        var account = Guid.NewGuid();
+        var messageId = NewId.NextGuid();
+
+        // The same MessageId three times, concurrently: a redelivery and two duplicate publishes.
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+            _host.Bus().Publish(new RecordDeposit(account, 10m), send => send.MessageId = messageId)));
+
+        await Eventually.UntilAsync(
+            async () => await InboxAsync(messageId) is { ReceiveCount: 3, Delivered: not null },
+            s_timeout, "all three deliveries passed the inbox");
+        await Eventually.UntilAsync(
+            async () => await fixture.Broker.QueueDepthAsync("deposit-recorded-listener") == 0 && DepositsFor(account).Count > 0,
+            s_timeout, "the published DepositRecorded was consumed");
+
+        (await LedgerCountAsync(account)).ShouldBe(1);
+        DepositsFor(account).Count.ShouldBe(1);
+        (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Published_message_arrives_only_after_commit()
+    {
+        var account = Guid.NewGuid();
+
+        await _host.Bus().Publish(new RecordDeposit(account, 25m));
+
+        var deposits = await Eventually.UntilAsync(
+            () => Task.FromResult(DepositsFor(account)), d => d.Count > 0, s_timeout, "DepositRecorded arrived");
+        deposits.ShouldHaveSingleItem().LedgerRowVisible.ShouldBeTrue("the message arrived before the consumer's transaction committed");
+    }
+
+    [Fact]
+    public async Task Nothing_is_published_when_the_handler_throws()
+    {
+        var account = Guid.NewGuid();
+
+        await _host.Bus().Publish(new RecordDeposit(account, 5m, Fail: true));
+
+        await Eventually.UntilAsync(
+            async () => await fixture.Broker.QueueDepthAsync("record-deposit_error") >= 1,
+            s_timeout, "the failed message reached the error queue");
+        // Delivery happens before the message is faulted, so a leaked publish would already be queued or consumed.
+        (await fixture.Broker.QueueDepthAsync("deposit-recorded-listener")).GetValueOrDefault().ShouldBe(0);
+        DepositsFor(account).ShouldBeEmpty();
+        (await LedgerCountAsync(account)).ShouldBe(0);
+        (await fixture.ScalarAsync<long>($"SELECT count(*) FROM outbox_message WHERE body LIKE '%{account}%'")).ShouldBe(0);
+        (await fixture.ScalarAsync<long>("SELECT count(*) FROM inbox_state WHERE consumed IS NOT NULL AND delivered IS NULL")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Messages_of_one_consumed_message_are_delivered_in_order()
+    {
+        var batch = Guid.NewGuid();
+
+        await _host.Bus().Publish(new EmitSteps(batch, 25));
+
+        var steps = await Eventually.UntilAsync(
+            () => Task.FromResult(StepsOf(batch)), s => s.Count >= 25, s_timeout, "25 steps arrived");
+        steps.ShouldBe(Enumerable.Range(0, 25));
+    }
+
+    private List<(DepositRecorded Message, bool LedgerRowVisible)> DepositsFor(Guid account) =>
+        _host.Observed().Deposits.Where(d => d.Message.AccountId == account).ToList();
+
+    private List<int> StepsOf(Guid batch) =>
+        _host.Observed().Steps.Where(s => s.BatchId == batch).Select(s => s.Index).ToList();
+
+    private async Task<int> LedgerCountAsync(Guid account)
+    {
+        await using var db = fixture.CreateDbContext();
+        return await EntityFrameworkQueryableExtensions.CountAsync(db.Entries, e => e.AccountId == account);
+    }
+
+    private async Task<InboxState?> InboxAsync(Guid messageId)
+    {
+        await using var db = fixture.CreateDbContext();
+        return await EntityFrameworkQueryableExtensions.SingleOrDefaultAsync(
+            db.Set<InboxState>().AsNoTracking(), i => i.MessageId == messageId);
+    }
+}
