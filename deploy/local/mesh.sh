@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Starts the whole RunMesh mesh on this machine and keeps it running until Ctrl-C:
+#   1. RabbitMQ and PostgreSQL (servers.sh: installed when missing) and their mesh objects (provision.sh);
+#   2. a Release build of the solution;
+#   3. the orchestrator, phase worker, approval and report services, then the gateway, as background
+#      processes on 127.0.0.1, logging to .runmesh/logs/<service>.log;
+#   4. waits until the gateway reports ready (it is ready when its destinations answer), writes
+#      .runmesh/env for clients and scripts, and runs the demo.
+# Ctrl-C stops every process it started (by process id), and the servers too if it started them.
+#
+# Usage: deploy/local/mesh.sh [up]          start, demo, and stay in the foreground until Ctrl-C
+#        deploy/local/mesh.sh up --detach   start, demo, and return (stop later with `down`)
+#        deploy/local/mesh.sh down          stop what a detached `up` started
+# Ports: RUNMESH_GATEWAY_PORT (default 5100); the services take the next four ports.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+REPO_ROOT=$(cd -- "$SCRIPT_DIR/../.." && pwd -P)
+STATE_DIR=${RUNMESH_STATE_DIR:-$REPO_ROOT/.runmesh}
+LOG_DIR="$STATE_DIR/logs"
+PID_DIR="$STATE_DIR/pids"
+GATEWAY_PORT=${RUNMESH_GATEWAY_PORT:-5100}
+CONFIGURATION=Release
+
+# name:project:port (the gateway comes last: it routes to the others)
+SERVICES=(
+    "orchestrator:Orchestrator:$((GATEWAY_PORT + 1))"
+    "phase-worker:PhaseWorker:$((GATEWAY_PORT + 2))"
+    "approval:Approval:$((GATEWAY_PORT + 3))"
+    "report:Report:$((GATEWAY_PORT + 4))"
+    "gateway:Gateway:$GATEWAY_PORT"
+)
+
+log() { printf '[mesh] %s\n' "$*" >&2; }
+die() {
+    printf '[mesh] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+port_of() {
+    local s
+    for s in "${SERVICES[@]}"; do
+        if [[ ${s%%:*} == "$1" ]]; then
+            echo "${s##*:}"
+            return 0
+        fi
+    done
+    die "unknown service $1"
+}
+
+stop_services() {
+    local pidfile pid name
+    for pidfile in "$PID_DIR"/*.pid; do
+        [[ -f $pidfile ]] || continue
+        name=$(basename "$pidfile" .pid)
+        pid=$(cat "$pidfile")
+        if kill -0 "$pid" 2>/dev/null; then
+            log "stopping $name (pid $pid)"
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$pidfile"
+    done
+    if [[ -f $PID_DIR/servers-started-by-mesh ]]; then
+        log "stopping the servers this mesh started"
+        bash "$SCRIPT_DIR/servers.sh" stop >&2 || true
+        rm -f "$PID_DIR/servers-started-by-mesh"
+    fi
+}
+
+start_service() { # name project port [extra args...]
+    local name=$1 project=$2 port=$3
+    shift 3
+    local dll="$REPO_ROOT/services/$project/bin/$CONFIGURATION/net10.0/RunMesh.$project.dll"
+    [[ -f $dll ]] || die "$dll is missing (the build failed?)"
+    (cd "$(dirname "$dll")" && exec dotnet "$dll" --urls "http://127.0.0.1:$port" "$@") >"$LOG_DIR/$name.log" 2>&1 &
+    echo $! >"$PID_DIR/$name.pid"
+    log "started $name on http://127.0.0.1:$port (pid $!, log .runmesh/logs/$name.log)"
+}
+
+wait_ready() { # name url timeout-seconds
+    local name=$1 url=$2 timeout=$3 waited=0
+    until curl -fs -o /dev/null "$url/health/ready"; do
+        local pid
+        pid=$(cat "$PID_DIR/$name.pid" 2>/dev/null || echo 0)
+        kill -0 "$pid" 2>/dev/null || die "$name exited; see $LOG_DIR/$name.log:$(printf '\n'; tail -20 "$LOG_DIR/$name.log")"
+        ((waited++ < timeout * 5)) || die "$name not ready after ${timeout}s; see $LOG_DIR/$name.log"
+        sleep 0.2
+    done
+}
+
+random_key() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
+
+write_env() {
+    local env_file="$STATE_DIR/env"
+    # shellcheck source=/dev/null
+    source "$STATE_DIR/servers/provision.env"
+    if [[ ! -f $STATE_DIR/demo-keys.env ]]; then
+        {
+            echo "RUNMESH_ADMIN_KEY=rm_admin_$(random_key)"
+            echo "RUNMESH_SUBMITTER_KEY=rm_submitter_$(random_key)"
+            echo "RUNMESH_APPROVER_KEY=rm_approver_$(random_key)"
+            echo "RUNMESH_VIEWER_KEY=rm_viewer_$(random_key)"
+        } >"$STATE_DIR/demo-keys.env"
+    fi
+    {
+        echo "RUNMESH_URL=http://127.0.0.1:$GATEWAY_PORT"
+        cat "$STATE_DIR/demo-keys.env"
+        echo "RUNMESH_AMQP_URL=$RUNMESH_RABBITMQ_MESH_URL"
+    } >"$env_file"
+    chmod 600 "$env_file"
+}
+
+# The demo workflow end to end arrives with the run lifecycle; until then the demo proves the mesh's
+# wiring: a request through the gateway's readiness and a message from one service process to another.
+run_demo() {
+    local orchestrator_port
+    orchestrator_port=$(port_of orchestrator)
+    log "demo: the orchestrator pings the phase worker over RabbitMQ"
+    curl -fsS "http://127.0.0.1:$orchestrator_port/diagnostics/ping/phase-worker" >&2 || die "the bus ping failed"
+    echo >&2
+}
+
+up() {
+    local detach=false
+    [[ ${1:-} == --detach ]] && detach=true
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+    for s in "${SERVICES[@]}"; do
+        local name=${s%%:*} pidfile
+        pidfile="$PID_DIR/$name.pid"
+        if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+            die "$name already runs (pid $(cat "$pidfile")); run '$0 down' first"
+        fi
+    done
+
+    local began=$SECONDS
+    if ! bash "$SCRIPT_DIR/servers.sh" status >/dev/null 2>&1; then
+        touch "$PID_DIR/servers-started-by-mesh"
+    fi
+    $detach || trap 'echo >&2; stop_services; exit 0' INT TERM
+    $detach || trap 'stop_services' EXIT
+    bash "$SCRIPT_DIR/servers.sh" start >&2
+    bash "$SCRIPT_DIR/provision.sh" >/dev/null
+    # shellcheck source=/dev/null
+    source "$STATE_DIR/servers/provision.env"
+
+    log "building ($CONFIGURATION)"
+    dotnet build "$REPO_ROOT/RunMesh.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q >&2
+
+    start_service orchestrator Orchestrator "$(port_of orchestrator)" \
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_ORCHESTRATOR_POSTGRES"
+    start_service phase-worker PhaseWorker "$(port_of phase-worker)" \
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL"
+    start_service approval Approval "$(port_of approval)" \
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_APPROVAL_POSTGRES"
+    start_service report Report "$(port_of report)" \
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_REPORT_POSTGRES"
+    for name in orchestrator phase-worker approval report; do
+        wait_ready "$name" "http://127.0.0.1:$(port_of "$name")" 120
+    done
+    start_service gateway Gateway "$GATEWAY_PORT" \
+        --ReverseProxy:Clusters:orchestrator:Destinations:orchestrator-1:Address="http://127.0.0.1:$(port_of orchestrator)" \
+        --ReverseProxy:Clusters:approval:Destinations:approval-1:Address="http://127.0.0.1:$(port_of approval)" \
+        --ReverseProxy:Clusters:report:Destinations:report-1:Address="http://127.0.0.1:$(port_of report)"
+    wait_ready gateway "http://127.0.0.1:$GATEWAY_PORT" 60
+
+    write_env
+    log "mesh ready in $((SECONDS - began))s"
+    run_demo
+    echo
+    echo "RunMesh is running."
+    echo "  gateway:   http://127.0.0.1:$GATEWAY_PORT   (ready: /health/ready)"
+    echo "  env file:  $STATE_DIR/env   (source it: set -a; . .runmesh/env; set +a)"
+    sed 's/^/  /' "$STATE_DIR/env"
+    echo "  logs:      $LOG_DIR/"
+    if $detach; then
+        echo "Stop it with: $0 down"
+        return 0
+    fi
+    echo "Press Ctrl-C to stop everything this command started."
+    while true; do
+        for s in "${SERVICES[@]}"; do
+            local name=${s%%:*}
+            kill -0 "$(cat "$PID_DIR/$name.pid")" 2>/dev/null || die "$name stopped unexpectedly; see $LOG_DIR/$name.log"
+        done
+        sleep 2
+    done
+}
+
+case ${1:-up} in
+up) up "${2:-}" ;;
+down) stop_services ;;
+*) die "usage: $0 [up [--detach] | down]" ;;
+esac
