@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using MassTransit;
 using RunMesh.Contracts;
 
-namespace RunMesh.Hashing.Tests.Contracts;
+namespace RunMesh.Shared.Tests.Contracts;
 
 public sealed class ContractSerializationTests
 {

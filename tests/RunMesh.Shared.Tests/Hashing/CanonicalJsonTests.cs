@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace RunMesh.Hashing;
+using RunMesh.Hashing;
+
+namespace RunMesh.Shared.Tests.Hashing;
 
 public class CanonicalJsonTests
 {
