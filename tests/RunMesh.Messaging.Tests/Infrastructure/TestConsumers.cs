@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace RunMesh.Messaging.Tests.Infrastructure;
 
@@ -37,6 +38,12 @@ public sealed class RecordDepositConsumer(LedgerDbContext db, Observed observed)
         // Were the publish sent straight to the broker, the listener would receive it now, while this transaction
         // is still open, and record that it could not see the ledger row. Wait (bounded) for that to happen.
         await Task.WhenAny(observed.FirstDeposit, Task.Delay(HoldAfterPublish, context.CancellationToken));
+
+        if (context.Message.FailFirstAttemptWith is { } sqlState && context.GetRetryAttempt() == 0)
+        {
+            // What Npgsql throws when the transaction lost a race (40001) or was chosen as a deadlock victim (40P01).
+            throw new PostgresException("the transaction lost a race", "ERROR", "ERROR", sqlState);
+        }
 
         if (context.Message.Fail)
         {
@@ -91,7 +98,14 @@ public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
 {
     public CounterStateMachine()
     {
-        Event(() => Opened, e => e.CorrelateById(m => m.Message.CounterId));
+        Event(() => Opened, e =>
+        {
+            e.CorrelateById(m => m.Message.CounterId);
+
+            // Insert the row when the initiating event arrives: a concurrent duplicate fails its insert and loads
+            // the first one's row instead.
+            e.InsertOnInitial = true;
+        });
         Event(() => Incremented, e => e.CorrelateById(m => m.Message.CounterId));
 
         InstanceState(x => x.CurrentState);
@@ -100,7 +114,8 @@ public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
             When(Opened).TransitionTo(Open));
 
         During(Open,
-            When(Incremented).Then(context => context.Saga.Count++));
+            When(Incremented).Then(context => context.Saga.Count++),
+            Ignore(Opened));
     }
 
     public State Open { get; private set; } = null!;

@@ -14,18 +14,30 @@ public static class TestHost
         MessagingFixture fixture,
         Action<IBusRegistrationConfigurator> registrations,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> endpoints,
-        Action<PostgresOutboxOptions>? outbox = null)
+        Action<PostgresOutboxOptions>? outbox = null,
+        Uri? amqpUrl = null)
     {
+        // MassTransit keeps its log context in an AsyncLocal; a host started after another was disposed in the same
+        // async flow (a restart within one test) would otherwise inherit the disposed host's logger factory.
+        LogContext.Current = null;
+
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        var recorder = new LogRecorder();
+        builder.Logging.AddProvider(recorder);
+        builder.Services.AddSingleton(recorder);
         if (Environment.GetEnvironmentVariable("RUNMESH_TEST_LOGS") is "1")
         {
             builder.Logging.AddSimpleConsole();
+            builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         }
 
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<Observed>();
-        builder.Services.AddDbContext<LedgerDbContext>(options => options.UseTestDatabase(fixture.Database.ConnectionString));
+        builder.Services.AddSingleton<CommitFailureInjector>();
+        builder.Services.AddDbContext<LedgerDbContext>((services, options) => options
+            .UseTestDatabase(fixture.Database.ConnectionString)
+            .AddInterceptors(services.GetRequiredService<CommitFailureInjector>()));
         builder.Services.AddMassTransit(x =>
         {
             x.AddPostgresOutbox<LedgerDbContext>(o =>
@@ -36,7 +48,7 @@ public static class TestHost
             registrations(x);
             x.UsingRabbitMq((context, rabbit) =>
             {
-                var amqp = fixture.Broker.AmqpUrl;
+                var amqp = amqpUrl ?? fixture.Broker.AmqpUrl;
                 var credentials = Uri.UnescapeDataString(amqp.UserInfo).Split(':', 2);
                 rabbit.Host(amqp.Host, (ushort)amqp.Port, Uri.UnescapeDataString(amqp.AbsolutePath.TrimStart('/')), host =>
                 {
@@ -60,6 +72,8 @@ public static class TestHost
     }
 
     public static Observed Observed(this IHost host) => host.Services.GetRequiredService<Observed>();
+
+    public static LogRecorder Logs(this IHost host) => host.Services.GetRequiredService<LogRecorder>();
 
     public static IBus Bus(this IHost host) => host.Services.GetRequiredService<IBus>();
 

@@ -1,6 +1,6 @@
 namespace RunMesh.Messaging.Tests.Infrastructure;
 
-public sealed record RecordDeposit(Guid AccountId, decimal Amount, bool Fail = false);
+public sealed record RecordDeposit(Guid AccountId, decimal Amount, bool Fail = false, string? FailFirstAttemptWith = null);
 
 public sealed record DepositRecorded(Guid AccountId, decimal Amount);
 

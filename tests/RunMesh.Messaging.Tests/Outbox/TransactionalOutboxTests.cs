@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RunMesh.Messaging.Outbox;
 using RunMesh.Messaging.Tests.Infrastructure;
@@ -53,6 +54,7 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
     {
         var account = Guid.NewGuid();
         var messageId = NewId.NextGuid();
+        var faultsBefore = (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault();
 
         // The same MessageId three times, concurrently: a redelivery and two duplicate publishes.
         await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
@@ -67,7 +69,7 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
 
         (await LedgerCountAsync(account)).ShouldBe(1);
         DepositsFor(account).Count.ShouldBe(1);
-        (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault().ShouldBe(0);
+        (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault().ShouldBe(faultsBefore);
     }
 
     [Fact]
@@ -110,6 +112,49 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
         var steps = await Eventually.UntilAsync(
             () => Task.FromResult(StepsOf(batch)), s => s.Count >= 25, s_timeout, "25 steps arrived");
         steps.ShouldBe(Enumerable.Range(0, 25));
+    }
+
+    [Theory]
+    [InlineData("40001")]
+    [InlineData("40P01")]
+    public async Task Serialization_failure_or_deadlock_is_retried_as_a_fresh_transaction(string sqlState)
+    {
+        var account = Guid.NewGuid();
+        var faultsBefore = (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault();
+
+        await _host.Bus().Publish(new RecordDeposit(account, 3m, FailFirstAttemptWith: sqlState));
+
+        var deposits = await Eventually.UntilAsync(
+            () => Task.FromResult(DepositsFor(account)), d => d.Count > 0, s_timeout, "DepositRecorded arrived after the retry");
+        await Eventually.UntilAsync(
+            async () => await fixture.Broker.QueueDepthAsync("deposit-recorded-listener") == 0, s_timeout, "the listener queue drained");
+
+        // The failed attempt's row and publish were rolled back with its transaction; the retry's count once.
+        (await LedgerCountAsync(account)).ShouldBe(1);
+        DepositsFor(account).Count.ShouldBe(1);
+        (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault().ShouldBe(faultsBefore);
+    }
+
+    [Fact]
+    public async Task Commit_that_succeeded_but_reported_a_failure_has_no_second_effect()
+    {
+        var account = Guid.NewGuid();
+        var faultsBefore = (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault();
+        var injector = _host.Services.GetRequiredService<CommitFailureInjector>();
+        injector.ArmOnce();
+
+        await _host.Bus().Publish(new RecordDeposit(account, 4m));
+
+        await Eventually.UntilAsync(() => Task.FromResult(DepositsFor(account).Count > 0), s_timeout, "DepositRecorded arrived");
+        await Eventually.UntilAsync(
+            async () => await fixture.Broker.QueueDepthAsync("deposit-recorded-listener") == 0
+                && await fixture.Broker.QueueDepthAsync("record-deposit") == 0,
+            s_timeout, "both queues drained");
+
+        injector.Fired.ShouldBeTrue("the consume pass's commit was reported as failed");
+        (await LedgerCountAsync(account)).ShouldBe(1);
+        DepositsFor(account).Count.ShouldBe(1);
+        (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault().ShouldBe(faultsBefore);
     }
 
     private List<(DepositRecorded Message, bool LedgerRowVisible)> DepositsFor(Guid account) =>

@@ -1,0 +1,110 @@
+using MassTransit;
+using MassTransit.Configuration;
+using MassTransit.DependencyInjection;
+using MassTransit.Middleware;
+using MassTransit.Middleware.Outbox;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace RunMesh.Messaging.Outbox;
+
+/// <summary>
+/// Registration of the Postgres transactional inbox/outbox — the counterpart of MassTransit.EntityFrameworkCore's
+/// <c>AddEntityFrameworkOutbox&lt;TDb&gt;(o =&gt; o.UsePostgres())</c> and <c>UseEntityFrameworkOutbox&lt;TDb&gt;(context)</c>.
+/// </summary>
+public static class PostgresOutboxConfigurationExtensions
+{
+    /// <summary>
+    /// Adds the inbox/outbox on <typeparamref name="TDbContext"/> (whose model calls <c>AddPostgresOutboxEntities()</c>),
+    /// the delivery service that sends what consumers stored but did not deliver, and the inbox cleanup.
+    /// Apply it to endpoints with <see cref="UsePostgresOutbox{TDbContext}"/>.
+    /// </summary>
+    public static IBusRegistrationConfigurator AddPostgresOutbox<TDbContext>(
+        this IBusRegistrationConfigurator configurator, Action<PostgresOutboxOptions>? configure = null)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(configurator);
+        var options = new PostgresOutboxOptions();
+        configure?.Invoke(options);
+
+        configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, PostgresOutboxContextFactory<TDbContext>>();
+        configurator.AddOptions<PostgresOutboxOptions>(PostgresOutboxOptions.NameFor(typeof(TDbContext)))
+            .Configure(target => Copy(options, target));
+
+        if (options.BusOutbox)
+        {
+            configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, PostgresScopedBusContextProvider<IBus, TDbContext>>();
+            configurator.TryAddSingleton<IBusOutboxNotification>(provider => new OutboxDeliverySignal(
+                provider.GetRequiredService<IOptionsMonitor<PostgresOutboxOptions>>(), PostgresOutboxOptions.NameFor(typeof(TDbContext))));
+        }
+
+        if (options.DeliveryService)
+        {
+            configurator.AddHostedService<OutboxDeliveryService<TDbContext>>();
+        }
+
+        if (options.InboxCleanupService)
+        {
+            configurator.AddHostedService<InboxCleanupService<TDbContext>>();
+        }
+
+        return configurator;
+    }
+
+    /// <summary>
+    /// Runs every consumer and saga of this endpoint through the inbox/outbox of <typeparamref name="TDbContext"/>,
+    /// behind a retry of serialization failures and deadlocks — in front of the outbox, so each retry is a fresh
+    /// transaction (MassTransit #4204). To apply it to every endpoint:
+    /// <c>x.AddConfigureEndpointsCallback((context, name, e) =&gt; e.UsePostgresOutbox&lt;TDb&gt;(context))</c>.
+    /// </summary>
+    public static void UsePostgresOutbox<TDbContext>(
+        this IReceiveEndpointConfigurator configurator, IRegistrationContext context, Action<IOutboxOptionsConfigurator>? configure = null)
+        where TDbContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(configurator);
+        ArgumentNullException.ThrowIfNull(context);
+
+        configurator.UsePostgresTransientRetry();
+
+        var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(configurator, context)
+        {
+            // MassTransit's default of 1 costs a transaction per stored message; a consumer's messages go in one.
+            MessageDeliveryLimit = 100,
+            MessageDeliveryTimeout = TimeSpan.FromSeconds(30),
+        };
+        configure?.Invoke(observer);
+        configurator.ConnectConsumerConfigurationObserver(observer);
+        configurator.ConnectSagaConfigurationObserver(observer);
+    }
+
+    /// <summary>
+    /// Retries a message whose database transaction lost a race (40001 serialization failure, 40P01 deadlock, a
+    /// concurrent saga insert) or a connection that dropped, with a short exponential backoff.
+    /// </summary>
+    public static void UsePostgresTransientRetry(this IConsumePipeConfigurator configurator)
+    {
+        configurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<Exception>(TransientDatabaseFailure.IsTransient);
+            retry.Exponential(8, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(50));
+        });
+    }
+
+    private static void Copy(PostgresOutboxOptions from, PostgresOutboxOptions to)
+    {
+        to.DuplicateDetectionWindow = from.DuplicateDetectionWindow;
+        to.QueryDelay = from.QueryDelay;
+        to.QueryMessageLimit = from.QueryMessageLimit;
+        to.QueryTimeout = from.QueryTimeout;
+        to.MessageDeliveryLimit = from.MessageDeliveryLimit;
+        to.MessageDeliveryTimeout = from.MessageDeliveryTimeout;
+        to.SweepAfter = from.SweepAfter;
+        to.MaxFaultBackoff = from.MaxFaultBackoff;
+        to.AbandonAfter = from.AbandonAfter;
+        to.DeliveryService = from.DeliveryService;
+        to.InboxCleanupService = from.InboxCleanupService;
+        to.BusOutbox = from.BusOutbox;
+    }
+}
