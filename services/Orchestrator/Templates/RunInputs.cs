@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+
+namespace RunMesh.Orchestrator.Templates;
+
+/// <summary>
+/// Admission checks on a run's inputs (DESIGN.md, Run lifecycle step 1), and the run's <c>InputBundleHash</c>.
+/// </summary>
+public static class RunInputs
+{
+    /// <summary>
+    /// Checks <paramref name="inputs"/> against <paramref name="template"/>: every error against its <c>inputs.schema</c>
+    /// (path <c>$.inputs…</c>, message the schema's error kind, e.g. <c>PropertyRequired</c>), and every input that a
+    /// phase's instructions reference but the inputs lack. Empty when the run may start; otherwise the API answers
+    /// 422 <c>invalid_inputs</c> with the list.
+    /// </summary>
+    public static IReadOnlyList<ValidationProblem> Validate(WorkflowTemplate template, JsonObject inputs)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(inputs);
+
+        var problems = new List<ValidationProblem>();
+        if (template.InputSchema is { } schema)
+        {
+            foreach (var error in schema.Validate(inputs))
+            {
+                problems.Add(FromSchemaError(error));
+            }
+        }
+
+        foreach (var phase in template.Phases)
+        {
+            foreach (var reference in phase.References)
+            {
+                var path = $"$.inputs.{reference.Name}";
+                if (reference.Kind == InstructionReferenceKind.Input
+                    && !inputs.ContainsKey(reference.Name)
+                    && !problems.Any(p => string.Equals(p.Path, path, StringComparison.Ordinal)))
+                {
+                    problems.Add(new ValidationProblem(path, $"is missing, and phase \"{phase.Key}\"'s instructions reference it"));
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// The JSON object whose digest is the <c>InputBundleHash</c>:
+    /// <code>
+    /// {
+    ///   "templateHash": templateHash,          // "sha256:…" of the template
+    ///   "inputs":  inputs,                     // {} when null
+    ///   "model":   model,                      // {} when null
+    ///   "options": {                           // the run's options after defaults, WITHOUT force
+    ///     "maxDepth": options.maxDepth,        // default 3
+    ///     "labels":   options.labels,          // default {}
+    ///     "budget":   { "maxCostUsd"?, "maxTokens"? },  // only when given with at least one limit; only the limits given
+    ///     "timeoutSeconds": options.timeoutSeconds      // only when given
+    ///   }
+    /// }
+    /// </code>
+    /// Budget and timeout are the run's own, as given (not the template's, not the effective budget).
+    /// </summary>
+    public static JsonObject InputBundle(string templateHash, JsonObject? inputs, JsonObject? model, RunOptions? options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(templateHash);
+        options ??= new RunOptions();
+
+        var labels = new JsonObject();
+        foreach (var (name, value) in options.Labels ?? new Dictionary<string, string>())
+        {
+            labels[name] = value;
+        }
+
+        var optionsJson = new JsonObject
+        {
+            ["maxDepth"] = options.MaxDepth,
+            ["labels"] = labels,
+        };
+
+        if (options.Budget is { } budget && (budget.MaxCostUsd is not null || budget.MaxTokens is not null))
+        {
+            var budgetJson = new JsonObject();
+            if (budget.MaxCostUsd is { } maxCostUsd)
+            {
+                budgetJson["maxCostUsd"] = maxCostUsd;
+            }
+
+            if (budget.MaxTokens is { } maxTokens)
+            {
+                budgetJson["maxTokens"] = maxTokens;
+            }
+
+            optionsJson["budget"] = budgetJson;
+        }
+
+        if (options.TimeoutSeconds is { } timeoutSeconds)
+        {
+            optionsJson["timeoutSeconds"] = timeoutSeconds;
+        }
+
+        return new JsonObject
+        {
+            ["templateHash"] = templateHash,
+            ["inputs"] = inputs?.DeepClone() ?? new JsonObject(),
+            ["model"] = model?.DeepClone() ?? new JsonObject(),
+            ["options"] = optionsJson,
+        };
+    }
+
+    /// <summary>
+    /// <c>InputBundleHash = sha256(canonical {templateHash, inputs, model, options without force})</c>: the
+    /// <see cref="Digest.Of(JsonNode?)"/> (SHA-256 over RFC 8785 canonical JSON, written <c>"sha256:" + 64 hex</c>) of
+    /// <see cref="InputBundle"/>. Two starts with equal hashes are the same run (unless <c>force</c>); <c>force</c> never
+    /// changes the hash. Numbers are compared as IEEE-754 doubles, as RFC 8785 reads them (<c>5</c> = <c>5.0</c>).
+    /// </summary>
+    public static string InputBundleHash(string templateHash, JsonObject? inputs, JsonObject? model, RunOptions? options) =>
+        Digest.Of(InputBundle(templateHash, inputs, model, options));
+
+    /// <summary>Turns a <see cref="RunMesh.Schemas.CompiledSchema"/> error (<c>#/a/b: Kind</c>) into a problem at <c>$.inputs.a.b</c>.</summary>
+    private static ValidationProblem FromSchemaError(string error)
+    {
+        var separator = error.LastIndexOf(": ", StringComparison.Ordinal);
+        var (location, kind) = separator < 0 ? ("#", error) : (error[..separator], error[(separator + 2)..]);
+        return new ValidationProblem("$.inputs" + DraftSevenMetaSchema.ToDotted(location), kind);
+    }
+}
