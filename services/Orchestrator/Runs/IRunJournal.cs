@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using RunMesh.Contracts;
+
+namespace RunMesh.Orchestrator.Runs;
+
+/// <summary>
+/// What the run saga writes beside its own row, in the same transaction: the append-only event log, the artifacts,
+/// and the durable deadlines the deadline scan watches. Backed by the orchestrator's database.
+/// </summary>
+public interface IRunJournal
+{
+    /// <summary>Appends one event (its <c>seq</c> comes from the locked run row, so the log is gap-free).</summary>
+    void Append(RunEventEntry entry);
+
+    /// <summary>Stores what an attempt produced (valid or not), content-addressed by its digest.</summary>
+    void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted);
+
+    /// <summary>Sets one of the run's deadlines (replacing one of the same kind).</summary>
+    void SetDeadline(RunDeadlineEntry deadline);
+
+    /// <summary>Removes the run's deadline of <paramref name="kind"/>, if any.</summary>
+    void ClearDeadline(Guid runId, DeadlineKind kind);
+
+    /// <summary>The run's latest events (including those appended in this transaction), oldest first.</summary>
+    Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken);
+}
+
+/// <summary>One entry of a run's event log.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Seq">Gap-free per run, from 1.</param>
+/// <param name="Type">One of <see cref="RunEventTypes"/>.</param>
+/// <param name="Payload">What happened, as JSON.</param>
+/// <param name="IdempotencyKey">A domain key unique per run (e.g. <c>result:{ExecutionId}</c>).</param>
+/// <param name="At">When.</param>
+public sealed record RunEventEntry(Guid RunId, long Seq, string Type, JsonObject Payload, string IdempotencyKey, DateTimeOffset At);
+
+/// <summary>What a deadline is for.</summary>
+public enum DeadlineKind
+{
+    /// <summary>An attempt's schedule-to-close deadline: when due, <see cref="PhaseTimedOut"/>.</summary>
+    Attempt,
+
+    /// <summary>A retry's backoff: when due, <see cref="RetryBackoffElapsed"/>.</summary>
+    Backoff,
+
+    /// <summary>The whole run's timeout: when due, <see cref="RunTimedOut"/>.</summary>
+    Run,
+}
+
+/// <summary>A durable deadline of a run.</summary>
+public sealed record RunDeadlineEntry(
+    Guid RunId, DeadlineKind Kind, DateTimeOffset DueAt, string? PhaseKey = null, int? Attempt = null, Guid? ExecutionId = null, int? Generation = null);

@@ -1,0 +1,578 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+using RunMesh.Orchestrator.Templates;
+using ContractRunState = RunMesh.Contracts.RunState;
+
+namespace RunMesh.Orchestrator.Runs;
+
+/// <summary>
+/// The run lifecycle's decisions and effects for one message applied to one run (DESIGN.md "Run lifecycle"):
+/// dispatching attempts, accepting results, repairs and retries, gates, budget, cancel, retry and the end of a run.
+/// Everything it writes — the run row, events, artifacts, deadlines and outgoing messages — commits in the
+/// transaction of the message being consumed. It sets <see cref="RunRecord.Target"/>; the state machine moves there.
+/// </summary>
+internal sealed class RunStep
+{
+    private const int LastEventsInRunFinished = 20;
+
+    private readonly ConsumeContext _bus;
+    private readonly IRunJournal _journal;
+    private readonly OrchestratorOptions _options;
+
+    private RunStep(RunRecord run, ConsumeContext bus, IRunJournal journal, OrchestratorOptions options, DateTimeOffset now)
+    {
+        Run = run;
+        _bus = bus;
+        _journal = journal;
+        _options = options;
+        Now = now;
+    }
+
+    public RunRecord Run { get; }
+
+    public DateTimeOffset Now { get; }
+
+    public static RunStep For<TMessage>(BehaviorContext<RunRecord, TMessage> context)
+        where TMessage : class
+    {
+        var clock = context.GetServiceOrCreateInstance<TimeProvider>();
+        var options = context.GetServiceOrCreateInstance<IOptions<OrchestratorOptions>>().Value;
+        var journal = context.GetServiceOrCreateInstance<IRunJournal>();
+        context.Saga.Target = null;
+        return new RunStep(context.Saga, context, journal, options, clock.GetUtcNow());
+    }
+
+    // ---- starting and dispatching ------------------------------------------------------------------------------
+
+    public async Task StartAsync()
+    {
+        Run.StartedAt = Now;
+        Record(RunEventTypes.RunStarted, new JsonObject { ["generation"] = Run.Generation + 1 }, $"started:{Run.Generation + 1}");
+        _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1));
+        await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null);
+    }
+
+    /// <summary>Sends the current phase's next attempt to the workers (after the budget check).</summary>
+    private async Task DispatchAsync(int attempt, IReadOnlyList<string>? feedback)
+    {
+        var phase = Run.CurrentPhase;
+        var plan = Run.CurrentPlan;
+        if (BudgetExceeded() is { } overBudget)
+        {
+            await FailAsync(ErrorCodes.BudgetExceeded, overBudget, phase.Key);
+            return;
+        }
+
+        var outputs = Run.Outputs.ToDictionary(o => o.Key, o => o.Value);
+        var rendered = InstructionRenderer.Render(plan.Instructions, Run.Definition.Inputs, outputs);
+        if (rendered.Rendered is not { } instructions)
+        {
+            await FailAsync(RunErrorCodes.InstructionsUnrenderable,
+                $"The instructions reference values that do not exist: {string.Join(", ", rendered.MissingReferences)}.", phase.Key);
+            return;
+        }
+
+        var executionId = NewId.NextGuid();
+        var deadline = Now.AddSeconds(_options.ScheduleToStartSeconds + plan.TimeoutSeconds);
+        phase.State = PhaseState.Running;
+        phase.StartedAt ??= Now;
+        phase.InstructionsDigest = Digest.Sha256(Encoding.UTF8.GetBytes(instructions.Text));
+        phase.Attempts.Add(new AttemptRecord { Attempt = attempt, ExecutionId = executionId, DispatchedAt = Now, DeadlineAt = deadline });
+
+        await _bus.Publish(new ExecutePhase
+        {
+            RunId = Run.CorrelationId,
+            PhaseKey = phase.Key,
+            Attempt = attempt,
+            ExecutionId = executionId,
+            Executor = plan.Executor,
+            ExecutorSettings = plan.Settings.DeepClone().AsObject(),
+            Instructions = instructions.Text,
+            Inputs = Run.Definition.Inputs.DeepClone().AsObject(),
+            ReferencedOutputs = instructions.ReferencedOutputs,
+            ArtifactSchema = plan.ArtifactSchema.DeepClone().AsObject(),
+            TimeoutSeconds = plan.TimeoutSeconds,
+            Model = Run.Definition.Model.DeepClone().AsObject(),
+            RepairFeedback = feedback,
+            BudgetRemaining = Remaining(),
+        });
+        _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Attempt, deadline, phase.Key, attempt, executionId));
+        Record(RunEventTypes.PhaseDispatched, new JsonObject
+        {
+            ["phaseKey"] = phase.Key,
+            ["attempt"] = attempt,
+            ["executionId"] = executionId.ToString(),
+            ["repair"] = feedback is not null,
+            ["deadlineAt"] = deadline,
+        }, $"dispatch:{executionId}");
+        Run.Target = ContractRunState.Running;
+    }
+
+    public async Task DispatchRetryAsync(RetryBackoffElapsed message, Guid? messageId)
+    {
+        if (Run.Retry is not { } retry || retry.PhaseKey != message.PhaseKey || retry.NextAttempt != message.Attempt)
+        {
+            Ignore(nameof(RetryBackoffElapsed), "no retry of this attempt is waiting", messageId, message.PhaseKey, message.Attempt);
+            return;
+        }
+
+        Run.Retry = null;
+        await DispatchAsync(retry.NextAttempt, feedback: null);
+    }
+
+    // ---- results -----------------------------------------------------------------------------------------------
+
+    public async Task AcceptResultAsync(PhaseSucceeded message, Guid? messageId)
+    {
+        if (OpenAttempt(message.PhaseKey, message.Attempt, message.ExecutionId) is not { } attempt)
+        {
+            Ignore(nameof(PhaseSucceeded), "not the attempt the run waits on", messageId, message.PhaseKey, message.Attempt, message.ExecutionId);
+            return;
+        }
+
+        // The artifact crossed a broker and a worker: re-verify the digest it claims before trusting it.
+        var digest = Digest.Of(message.Artifact);
+        if (digest != message.ArtifactDigest)
+        {
+            await CloseFailedAttemptAsync(attempt, FailureKind.ExecutorError, AttemptOutcome.ExecutorError,
+                [$"artifact digest mismatch: the worker said {message.ArtifactDigest}, the artifact is {digest}"],
+                message.Artifact, message.Usage, message.StartedAt, message.EndedAt);
+            return;
+        }
+
+        var phase = Run.CurrentPhase;
+        attempt.Outcome = AttemptOutcome.Succeeded;
+        attempt.StartedAt = message.StartedAt;
+        attempt.EndedAt = message.EndedAt;
+        attempt.Usage = message.Usage;
+        attempt.ArtifactDigest = digest;
+        AddUsage(message.Usage);
+        phase.ArtifactDigest = digest;
+        Run.Outputs[phase.Key] = message.Artifact.DeepClone();
+        _journal.StoreArtifact(Run.CorrelationId, phase.Key, attempt.Attempt, message.Artifact, digest, accepted: true);
+        _journal.ClearDeadline(Run.CorrelationId, DeadlineKind.Attempt);
+        Record(RunEventTypes.PhaseSucceeded, new JsonObject
+        {
+            ["phaseKey"] = phase.Key,
+            ["attempt"] = attempt.Attempt,
+            ["executionId"] = attempt.ExecutionId.ToString(),
+            ["artifactDigest"] = digest,
+            ["usage"] = UsageJson(message.Usage),
+            ["workerId"] = message.WorkerId,
+        }, $"result:{attempt.ExecutionId}");
+
+        if (BudgetExceeded() is { } overBudget)
+        {
+            await FailAsync(ErrorCodes.BudgetExceeded, overBudget, phase.Key);
+            return;
+        }
+
+        await AfterPhaseAcceptedAsync();
+    }
+
+    public Task RecordFailureAsync(PhaseAttemptFailed message, Guid? messageId)
+    {
+        if (OpenAttempt(message.PhaseKey, message.Attempt, message.ExecutionId) is not { } attempt)
+        {
+            Ignore(nameof(PhaseAttemptFailed), "not the attempt the run waits on", messageId, message.PhaseKey, message.Attempt, message.ExecutionId);
+            return Task.CompletedTask;
+        }
+
+        var outcome = message.Kind switch
+        {
+            FailureKind.InvalidArtifact => AttemptOutcome.InvalidArtifact,
+            FailureKind.Timeout => AttemptOutcome.Timeout,
+            _ => AttemptOutcome.ExecutorError,
+        };
+        return CloseFailedAttemptAsync(attempt, message.Kind, outcome, message.Errors, message.Artifact, message.Usage, message.StartedAt, message.EndedAt);
+    }
+
+    public async Task RecordTimeoutAsync(PhaseTimedOut message, Guid? messageId)
+    {
+        if (OpenAttempt(message.PhaseKey, message.Attempt, message.ExecutionId) is not { } attempt)
+        {
+            Ignore(nameof(PhaseTimedOut), "not the attempt the run waits on", messageId, message.PhaseKey, message.Attempt, message.ExecutionId);
+            return;
+        }
+
+        // A worker may still be busy with it: tell it to stop. Its late result will be ignored.
+        await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = attempt.ExecutionId });
+        Record(RunEventTypes.PhaseTimedOut, new JsonObject
+        {
+            ["phaseKey"] = message.PhaseKey,
+            ["attempt"] = message.Attempt,
+            ["executionId"] = message.ExecutionId.ToString(),
+        }, $"timeout:{message.ExecutionId}");
+        await CloseFailedAttemptAsync(attempt, FailureKind.Timeout, AttemptOutcome.Timeout,
+            ["no result before the attempt's deadline"], artifact: null, new Usage(), attempt.DispatchedAt, Now);
+    }
+
+    private async Task CloseFailedAttemptAsync(
+        AttemptRecord attempt, FailureKind kind, AttemptOutcome outcome, IReadOnlyList<string> errors, JsonNode? artifact,
+        Usage usage, DateTimeOffset startedAt, DateTimeOffset endedAt)
+    {
+        var phase = Run.CurrentPhase;
+        attempt.Outcome = outcome;
+        attempt.ErrorKind = kind;
+        attempt.Errors = errors.Take(50).ToList();
+        attempt.StartedAt = startedAt;
+        attempt.EndedAt = endedAt;
+        attempt.Usage = usage;
+        AddUsage(usage);
+        if (artifact is not null)
+        {
+            // Kept for provenance: GET …/artifacts/{phase}?attempt=N shows what the attempt produced.
+            attempt.ArtifactDigest = Digest.Of(artifact);
+            _journal.StoreArtifact(Run.CorrelationId, phase.Key, attempt.Attempt, artifact, attempt.ArtifactDigest, accepted: false);
+        }
+
+        _journal.ClearDeadline(Run.CorrelationId, DeadlineKind.Attempt);
+        Record(RunEventTypes.PhaseAttemptFailed, new JsonObject
+        {
+            ["phaseKey"] = phase.Key,
+            ["attempt"] = attempt.Attempt,
+            ["executionId"] = attempt.ExecutionId.ToString(),
+            ["kind"] = RunJson.WireName(kind),
+            ["errors"] = new JsonArray(attempt.Errors.Select(e => (JsonNode?)e).ToArray()),
+            ["usage"] = UsageJson(usage),
+        }, $"result:{attempt.ExecutionId}");
+
+        if (BudgetExceeded() is { } overBudget)
+        {
+            await FailAsync(ErrorCodes.BudgetExceeded, overBudget, phase.Key);
+            return;
+        }
+
+        var plan = Run.CurrentPlan;
+        if (kind == FailureKind.InvalidArtifact)
+        {
+            // Repair attempts are counted apart from retries: each invalid artifact may be repaired RepairAttempts times.
+            if (phase.CountSinceAllowance(AttemptOutcome.InvalidArtifact) <= plan.RepairAttempts)
+            {
+                await DispatchAsync(phase.LastAttempt + 1, feedback: attempt.Errors);
+                return;
+            }
+
+            await FailAsync(ErrorCodes.ArtifactInvalidAfterRepair,
+                $"Phase '{phase.Key}' produced an invalid artifact after {plan.RepairAttempts} repair attempt(s).", phase.Key);
+            return;
+        }
+
+        var failures = phase.CountSinceAllowance(AttemptOutcome.ExecutorError, AttemptOutcome.Timeout);
+        if (failures < plan.MaxAttempts)
+        {
+            var delay = TimeSpan.FromSeconds(plan.BackoffSeconds * Math.Pow(plan.BackoffMultiplier, failures - 1));
+            var retry = new PendingRetry(phase.Key, phase.LastAttempt + 1, Now + delay);
+            Run.Retry = retry;
+            _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Backoff, retry.DueAt, phase.Key, retry.NextAttempt));
+            Record(RunEventTypes.PhaseRetryScheduled, new JsonObject
+            {
+                ["phaseKey"] = phase.Key,
+                ["attempt"] = retry.NextAttempt,
+                ["dueAt"] = retry.DueAt,
+                ["backoffSeconds"] = delay.TotalSeconds,
+            }, $"retry:{phase.Key}:{retry.NextAttempt}");
+            Run.Target = ContractRunState.Running;
+            return;
+        }
+
+        var code = kind == FailureKind.Timeout ? ErrorCodes.PhaseTimeout : ErrorCodes.ExecutorError;
+        await FailAsync(code, $"Phase '{phase.Key}' failed {failures} time(s): {string.Join("; ", attempt.Errors.Take(3))}", phase.Key);
+    }
+
+    // ---- gates -------------------------------------------------------------------------------------------------
+
+    private async Task AfterPhaseAcceptedAsync()
+    {
+        var phase = Run.CurrentPhase;
+        var gates = Run.CurrentPlan.Gates;
+        if (phase.GateIndex < gates.Count)
+        {
+            await RequestApprovalAsync(gates[phase.GateIndex]);
+            return;
+        }
+
+        phase.State = PhaseState.Completed;
+        phase.EndedAt = Now;
+        if (Run.PhaseIndex == Run.Phases.Count - 1)
+        {
+            await FinishAsync(ContractRunState.Completed, error: null);
+            return;
+        }
+
+        Run.PhaseIndex++;
+        await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null);
+    }
+
+    private async Task RequestApprovalAsync(GatePlan gate)
+    {
+        var phase = Run.CurrentPhase;
+        var attempt = phase.Attempts[^1];
+        var requestId = NewId.NextGuid();
+        var digest = phase.ArtifactDigest!;
+        Run.Approval = new PendingApproval(requestId, phase.Key, attempt.Attempt, gate.Name, digest);
+        phase.State = PhaseState.AwaitingApproval;
+        var expiresAt = gate.ExpiresAfterSeconds is { } seconds ? Now.AddSeconds(seconds) : (DateTimeOffset?)null;
+
+        await _bus.Publish(new ApprovalRequested
+        {
+            RequestId = requestId,
+            RunId = Run.CorrelationId,
+            Generation = Run.Generation + 1,
+            PhaseKey = phase.Key,
+            Attempt = attempt.Attempt,
+            Gate = gate.Name,
+            ArtifactDigest = digest,
+            ArtifactPreview = RunJson.Preview(Run.Outputs[phase.Key], _options.ApprovalPreviewCharacters),
+            ExpiresAt = expiresAt,
+            IdempotencyKey = $"{Run.CorrelationId}:{phase.Key}:{attempt.Attempt}:{gate.Name}",
+        });
+        Record(RunEventTypes.ApprovalRequested, new JsonObject
+        {
+            ["requestId"] = requestId.ToString(),
+            ["phaseKey"] = phase.Key,
+            ["attempt"] = attempt.Attempt,
+            ["gate"] = gate.Name,
+            ["artifactDigest"] = digest,
+            ["expiresAt"] = expiresAt,
+        }, $"approval:{phase.Key}:{attempt.Attempt}:{gate.Name}");
+        Run.Target = ContractRunState.AwaitingApproval;
+    }
+
+    public async Task ApplyDecisionAsync(ApprovalDecided message, Guid? messageId)
+    {
+        if (Run.Approval is not { } waiting || waiting.RequestId != message.RequestId || waiting.Attempt != message.Attempt
+            || waiting.PhaseKey != message.PhaseKey || waiting.ArtifactDigest != message.ArtifactDigest)
+        {
+            Ignore(nameof(ApprovalDecided), "not the approval the run waits on", messageId, message.PhaseKey, message.Attempt);
+            return;
+        }
+
+        Run.Approval = null;
+        Record(RunEventTypes.ApprovalDecided, new JsonObject
+        {
+            ["requestId"] = message.RequestId.ToString(),
+            ["phaseKey"] = message.PhaseKey,
+            ["attempt"] = message.Attempt,
+            ["gate"] = message.Gate,
+            ["action"] = RunJson.WireName(message.Action),
+            ["decidedBy"] = message.DecidedBy,
+            ["comment"] = message.Comment,
+        }, $"decision:{message.RequestId}");
+
+        switch (message.Action)
+        {
+            case ApprovalAction.Approve:
+                Run.CurrentPhase.GateIndex++;
+                Run.CurrentPhase.State = PhaseState.Running;
+                await AfterPhaseAcceptedAsync();
+                break;
+            case ApprovalAction.Abort:
+                await FinishAsync(ContractRunState.Aborted, new RunError
+                {
+                    Code = ErrorCodes.ApprovalAborted,
+                    Message = $"Gate '{message.Gate}' was aborted by {message.DecidedBy ?? "an approver"}.",
+                    PhaseKey = message.PhaseKey,
+                });
+                break;
+            case ApprovalAction.Expire:
+                await FailAsync(ErrorCodes.ApprovalExpired, $"Gate '{message.Gate}' expired before anyone decided.", message.PhaseKey);
+                break;
+            default:
+                await FailAsync(ErrorCodes.ApprovalRejected,
+                    $"Gate '{message.Gate}' was rejected by {message.DecidedBy ?? "an approver"}.", message.PhaseKey);
+                break;
+        }
+    }
+
+    // ---- cancel, timeout, retry, report ------------------------------------------------------------------------
+
+    public async Task CancelAsync(CancelRun message)
+    {
+        await StopOpenAttemptAsync(AttemptOutcome.Cancelled);
+        await FinishAsync(ContractRunState.Cancelled, new RunError
+        {
+            Code = RunErrorCodes.RunCancelled,
+            Message = string.IsNullOrWhiteSpace(message.Reason) ? $"Cancelled by {message.RequestedBy ?? "a client"}." : message.Reason,
+            PhaseKey = Run.StartedAt is null ? null : Run.CurrentPhase.Key,
+        });
+    }
+
+    public async Task TimeOutAsync(RunTimedOut message, Guid? messageId)
+    {
+        if (message.Generation != Run.Generation + 1)
+        {
+            Ignore(nameof(RunTimedOut), "the deadline of an earlier generation", messageId);
+            return;
+        }
+
+        await StopOpenAttemptAsync(AttemptOutcome.Timeout);
+        await FailAsync(ErrorCodes.RunTimeout, $"The run did not finish within {Run.Definition.TimeoutSeconds} s.",
+            Run.StartedAt is null ? null : Run.CurrentPhase.Key);
+    }
+
+    public async Task RetryAsync(RetryRun message)
+    {
+        Run.Error = null;
+        Run.EndedAt = null;
+        Run.Approval = null;
+        var phase = Run.CurrentPhase;
+        phase.State = PhaseState.Pending;
+        phase.EndedAt = null;
+        phase.GateIndex = 0;
+        // Fresh repair and retry allowances; attempt numbers keep counting so the log shows every attempt.
+        phase.AllowanceStart = phase.LastAttempt + 1;
+        Record(RunEventTypes.RunRetried, new JsonObject
+        {
+            ["generation"] = Run.Generation + 1,
+            ["phaseKey"] = phase.Key,
+            ["requestedBy"] = message.RequestedBy,
+        }, $"retried:{Run.Generation}");
+        _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1));
+        await DispatchAsync(phase.LastAttempt + 1, feedback: null);
+    }
+
+    public void RecordReport(ReportReady message)
+    {
+        if (message.Generation < (Run.ReportGeneration ?? 0))
+        {
+            return;
+        }
+
+        Run.ReportUrl = message.ReportUrl;
+        Run.ReportGeneration = message.Generation;
+        Record(RunEventTypes.ReportReady, new JsonObject
+        {
+            ["generation"] = message.Generation,
+            ["reportUrl"] = message.ReportUrl,
+            ["manifestDigest"] = message.ManifestDigest,
+        }, $"report:{message.Generation}");
+    }
+
+    /// <summary>A message that arrived for an attempt, approval or timer the run no longer waits on: recorded, otherwise ignored.</summary>
+    public void Ignore(string messageType, string reason, Guid? messageId, string? phaseKey = null, int? attempt = null, Guid? executionId = null)
+    {
+        Record(RunEventTypes.MessageIgnored, new JsonObject
+        {
+            ["messageType"] = messageType,
+            ["reason"] = reason,
+            ["state"] = Run.CurrentState,
+            ["phaseKey"] = phaseKey,
+            ["attempt"] = attempt,
+            ["executionId"] = executionId?.ToString(),
+        }, $"ignored:{messageId ?? NewId.NextGuid()}");
+    }
+
+    // ---- the end -----------------------------------------------------------------------------------------------
+
+    private async Task StopOpenAttemptAsync(AttemptOutcome outcome)
+    {
+        if (Run.StartedAt is null || Run.CurrentPhase.OpenAttempt is not { } open)
+        {
+            return;
+        }
+
+        open.Outcome = outcome;
+        open.ErrorKind = outcome == AttemptOutcome.Timeout ? FailureKind.Timeout : null;
+        open.EndedAt = Now;
+        await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = open.ExecutionId });
+    }
+
+    private Task FailAsync(string code, string message, string? phaseKey) =>
+        FinishAsync(ContractRunState.Failed, new RunError { Code = code, Message = message, PhaseKey = phaseKey });
+
+    private async Task FinishAsync(ContractRunState state, RunError? error)
+    {
+        Run.Error = error;
+        Run.EndedAt = Now;
+        Run.Generation++;
+        Run.Retry = null;
+        Run.Approval = null;
+        foreach (var kind in Enum.GetValues<DeadlineKind>())
+        {
+            _journal.ClearDeadline(Run.CorrelationId, kind);
+        }
+
+        if (Run.StartedAt is not null && Run.CurrentPhase.State is PhaseState.Running or PhaseState.AwaitingApproval or PhaseState.Pending
+            && state != ContractRunState.Completed)
+        {
+            Run.CurrentPhase.State = state == ContractRunState.Cancelled ? PhaseState.Cancelled : PhaseState.Failed;
+            Run.CurrentPhase.EndedAt = Now;
+        }
+
+        var type = state switch
+        {
+            ContractRunState.Completed => RunEventTypes.RunCompleted,
+            ContractRunState.Aborted => RunEventTypes.RunAborted,
+            ContractRunState.Cancelled => RunEventTypes.RunCancelled,
+            _ => RunEventTypes.RunFailed,
+        };
+        Record(type, new JsonObject
+        {
+            ["generation"] = Run.Generation,
+            ["error"] = error is null ? null : new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["phaseKey"] = error.PhaseKey },
+        }, $"finished:{Run.Generation}");
+
+        var lastEvents = await _journal.RecentEventsAsync(Run.CorrelationId, LastEventsInRunFinished, _bus.CancellationToken);
+        await _bus.Publish(RunFinishedMessage.From(Run, state, lastEvents, Now));
+        Run.Target = state;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private AttemptRecord? OpenAttempt(string phaseKey, int attempt, Guid executionId) =>
+        Run.StartedAt is not null && Run.CurrentPhase.Key == phaseKey && Run.CurrentPhase.OpenAttempt is { } open
+        && open.Attempt == attempt && open.ExecutionId == executionId
+            ? open
+            : null;
+
+    private void Record(string type, JsonObject payload, string idempotencyKey)
+    {
+        Run.EventSeq++;
+        _journal.Append(new RunEventEntry(Run.CorrelationId, Run.EventSeq, type, payload, idempotencyKey, Now));
+    }
+
+    private void AddUsage(Usage usage) => Run.Usage = new Usage
+    {
+        InputTokens = Run.Usage.InputTokens + usage.InputTokens,
+        OutputTokens = Run.Usage.OutputTokens + usage.OutputTokens,
+        CostUsd = Run.Usage.CostUsd + usage.CostUsd,
+    };
+
+    private string? BudgetExceeded()
+    {
+        if (Run.Definition.Budget is not { } budget)
+        {
+            return null;
+        }
+
+        if (budget.MaxCostUsd is { } maxCost && Run.Usage.CostUsd > maxCost)
+        {
+            return $"The run spent {Run.Usage.CostUsd} USD; its budget is {maxCost} USD.";
+        }
+
+        var tokens = Run.Usage.InputTokens + Run.Usage.OutputTokens;
+        return budget.MaxTokens is { } maxTokens && tokens > maxTokens
+            ? $"The run used {tokens} tokens; its budget is {maxTokens}."
+            : null;
+    }
+
+    private Budget? Remaining() => Run.Definition.Budget is not { } budget
+        ? null
+        : new Budget
+        {
+            MaxCostUsd = budget.MaxCostUsd is { } cost ? Math.Max(0, cost - Run.Usage.CostUsd) : null,
+            MaxTokens = budget.MaxTokens is { } tokens ? Math.Max(0, tokens - Run.Usage.InputTokens - Run.Usage.OutputTokens) : null,
+        };
+
+    private static JsonObject UsageJson(Usage usage) => new()
+    {
+        ["inputTokens"] = usage.InputTokens,
+        ["outputTokens"] = usage.OutputTokens,
+        ["costUsd"] = usage.CostUsd,
+    };
+}

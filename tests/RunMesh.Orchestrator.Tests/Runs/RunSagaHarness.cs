@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using MassTransit;
+using MassTransit.Saga;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+using RunMesh.Orchestrator.Runs;
+
+namespace RunMesh.Orchestrator.Tests.Runs;
+
+/// <summary>
+/// <see cref="RunStateMachine"/> on MassTransit's in-memory test harness, with helpers that play the worker, the
+/// approver and the deadline scan.
+/// </summary>
+internal sealed class RunSagaHarness : IAsyncDisposable
+{
+    public static readonly JsonObject StepsSchema = JsonNode.Parse("""
+        {"type":"object","required":["title"],"properties":{"title":{"type":"string"}}}
+        """)!.AsObject();
+
+    private readonly ServiceProvider _provider;
+
+    private RunSagaHarness(ServiceProvider provider)
+    {
+        _provider = provider;
+        Harness = provider.GetRequiredService<ITestHarness>();
+        Saga = Harness.GetSagaStateMachineHarness<RunStateMachine, RunRecord>();
+        Journal = provider.GetRequiredService<InMemoryRunJournal>();
+    }
+
+    public ITestHarness Harness { get; }
+
+    public ISagaStateMachineTestHarness<RunStateMachine, RunRecord> Saga { get; }
+
+    public InMemoryRunJournal Journal { get; }
+
+    public RunStateMachine Machine => Saga.StateMachine;
+
+    public static async Task<RunSagaHarness> StartAsync()
+    {
+        var services = new ServiceCollection()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<InMemoryRunJournal>()
+            .AddSingleton<IRunJournal>(sp => sp.GetRequiredService<InMemoryRunJournal>());
+        services.AddOptions<OrchestratorOptions>();
+        services.AddMassTransitTestHarness(x =>
+        {
+            x.SetTestTimeouts(testTimeout: TimeSpan.FromSeconds(30), testInactivityTimeout: TimeSpan.FromMilliseconds(300));
+            x.AddSagaStateMachine<RunStateMachine, RunRecord>().InMemoryRepository();
+        });
+        var provider = services.BuildServiceProvider(validateScopes: true);
+        var harness = new RunSagaHarness(provider);
+        await harness.Harness.Start();
+        return harness;
+    }
+
+    public static PhasePlan Phase(string key, int repairAttempts = 1, int maxAttempts = 3, params GatePlan[] gates) => new()
+    {
+        Key = key,
+        Executor = "mock",
+        Instructions = $"Do {key} for {{{{inputs.feature}}}}",
+        ArtifactSchema = StepsSchema.DeepClone().AsObject(),
+        SchemaDigest = Digest.Of(StepsSchema),
+        RepairAttempts = repairAttempts,
+        MaxAttempts = maxAttempts,
+        BackoffSeconds = 1,
+        Gates = gates,
+    };
+
+    /// <summary>Creates a run as admission would (a Pending row) and admits it.</summary>
+    public async Task<Guid> AdmitAsync(Budget? budget = null, params PhasePlan[] phases)
+    {
+        var runId = NewId.NextGuid();
+        var record = new RunRecord
+        {
+            CorrelationId = runId,
+            CurrentState = Machine.Pending.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Definition = new RunDefinition
+            {
+                Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
+                InputBundleHash = Digest.OfJson($"\"{runId}\""),
+                Inputs = new JsonObject { ["feature"] = "dark mode" },
+                Model = new JsonObject { ["name"] = "mock" },
+                Budget = budget,
+                TimeoutSeconds = 3600,
+                Phases = phases,
+            },
+            Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
+        };
+        _provider.GetRequiredService<IndexedSagaDictionary<RunRecord>>().Add(new SagaInstance<RunRecord>(record));
+        await Harness.Bus.Publish(new RunAdmitted { RunId = runId });
+        return runId;
+    }
+
+    /// <summary>The ExecutePhase messages published for <paramref name="runId"/> so far, after waiting for at least <paramref name="count"/>.</summary>
+    public async Task<IReadOnlyList<ExecutePhase>> DispatchesAsync(Guid runId, int count)
+    {
+        await Eventually(() => Dispatched(runId).Count >= count, $"{count} ExecutePhase for the run");
+        return Dispatched(runId);
+    }
+
+    public async Task<ExecutePhase> DispatchAsync(Guid runId, int number) => (await DispatchesAsync(runId, number))[number - 1];
+
+    public Task SucceedAsync(ExecutePhase dispatch, JsonNode? artifact = null, Usage? usage = null)
+    {
+        artifact ??= new JsonObject { ["title"] = $"{dispatch.PhaseKey} #{dispatch.Attempt}" };
+        return Harness.Bus.Publish(new PhaseSucceeded
+        {
+            RunId = dispatch.RunId,
+            PhaseKey = dispatch.PhaseKey,
+            Attempt = dispatch.Attempt,
+            ExecutionId = dispatch.ExecutionId,
+            Artifact = artifact,
+            ArtifactDigest = Digest.Of(artifact),
+            Usage = usage ?? new Usage { InputTokens = 10, OutputTokens = 5, CostUsd = 0.01m },
+            StartedAt = DateTimeOffset.UtcNow,
+            EndedAt = DateTimeOffset.UtcNow,
+            WorkerId = "test",
+        });
+    }
+
+    public Task FailAsync(ExecutePhase dispatch, FailureKind kind, params string[] errors) =>
+        Harness.Bus.Publish(new PhaseAttemptFailed
+        {
+            RunId = dispatch.RunId,
+            PhaseKey = dispatch.PhaseKey,
+            Attempt = dispatch.Attempt,
+            ExecutionId = dispatch.ExecutionId,
+            Kind = kind,
+            Errors = errors,
+            Artifact = kind == FailureKind.InvalidArtifact ? new JsonObject { ["wrong"] = true } : null,
+            StartedAt = DateTimeOffset.UtcNow,
+            EndedAt = DateTimeOffset.UtcNow,
+        });
+
+    public async Task<RunRecord> WaitForStateAsync(Guid runId, State state)
+    {
+        var found = await Saga.Exists(runId, _ => state, TimeSpan.FromSeconds(10));
+        found.ShouldNotBeNull($"the run never reached {state.Name}; it is {Saga.Sagas.ContainsInState(runId, Machine, Machine.Running)} / {Record(runId)?.CurrentState}");
+        return Record(runId)!;
+    }
+
+    public RunRecord? Record(Guid runId) => Saga.Sagas.Contains(runId);
+
+    public async Task<IReadOnlyList<T>> PublishedAsync<T>(Func<T, bool> match, int count = 1)
+        where T : class
+    {
+        await Eventually(() => Published(match).Count >= count, $"{count} {typeof(T).Name}");
+        return Published(match);
+    }
+
+    /// <summary>Waits until the run has recorded <paramref name="eventType"/> <paramref name="count"/> times.</summary>
+    public Task EventAsync(Guid runId, string eventType, int count = 1) =>
+        Eventually(() => Journal.EventTypes(runId).Count(t => t == eventType) >= count, $"{count}× {eventType}");
+
+    private List<ExecutePhase> Dispatched(Guid runId) => Published<ExecutePhase>(m => m.RunId == runId);
+
+    private List<T> Published<T>(Func<T, bool> match)
+        where T : class =>
+        Harness.Published.Select<T>().Select(m => m.Context.Message).Where(match).ToList();
+
+    private static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for {what}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Harness.Stop();
+        await _provider.DisposeAsync();
+    }
+}
