@@ -23,7 +23,7 @@ public static class JsonSchemas
         }
 
         var problems = new List<string>();
-        FindForbiddenReferences(schema, "#", 0, problems);
+        FindForbiddenReferences(schema, "#", 0, keysAreNames: false, problems);
         if (problems.Count > 0)
         {
             return new SchemaLoadResult(null, problems);
@@ -41,7 +41,10 @@ public static class JsonSchemas
         }
     }
 
-    private static void FindForbiddenReferences(JsonNode? node, string path, int depth, List<string> problems)
+    /// <summary>Keywords whose value maps names (of properties, definitions…) to schemas: a key there is a name, not a keyword.</summary>
+    private static readonly HashSet<string> s_namedSchemaMaps = ["properties", "patternProperties", "definitions", "$defs", "dependencies"];
+
+    private static void FindForbiddenReferences(JsonNode? node, string path, int depth, bool keysAreNames, List<string> problems)
     {
         if (depth > MaxDepth)
         {
@@ -55,7 +58,12 @@ public static class JsonSchemas
                 foreach (var (key, value) in obj)
                 {
                     var childPath = $"{path}/{key}";
-                    if (key == "$ref" && (value is not JsonValue reference || !reference.TryGetValue<string>(out var target) || !target.StartsWith('#')))
+                    if (keysAreNames)
+                    {
+                        // e.g. a property called "$ref": its value is a schema; the name itself references nothing.
+                        FindForbiddenReferences(value, childPath, depth + 1, keysAreNames: false, problems);
+                    }
+                    else if (key == "$ref" && (value is not JsonValue reference || !reference.TryGetValue<string>(out var target) || !target.StartsWith('#')))
                     {
                         problems.Add($"{childPath}: only local references (\"#/…\") are allowed, got {value?.ToJsonString() ?? "null"}");
                     }
@@ -66,7 +74,7 @@ public static class JsonSchemas
                     }
                     else
                     {
-                        FindForbiddenReferences(value, childPath, depth + 1, problems);
+                        FindForbiddenReferences(value, childPath, depth + 1, keysAreNames: s_namedSchemaMaps.Contains(key), problems);
                     }
                 }
 
@@ -74,7 +82,7 @@ public static class JsonSchemas
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    FindForbiddenReferences(array[i], $"{path}/{i}", depth + 1, problems);
+                    FindForbiddenReferences(array[i], $"{path}/{i}", depth + 1, keysAreNames: false, problems);
                 }
 
                 break;

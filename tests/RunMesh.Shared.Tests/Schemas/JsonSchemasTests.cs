@@ -56,6 +56,24 @@ public sealed class JsonSchemasTests
         result.Problems.ShouldNotBeEmpty();
     }
 
+    [Fact]
+    public async Task A_property_named_like_a_keyword_is_not_a_reference()
+    {
+        var schema = await LoadAsync("""
+            {"type":"object","properties":{"$ref":{"type":"string"},"$id":{"type":"string"}},"required":["$ref"]}
+            """);
+
+        schema.Validate(JsonNode.Parse("""{"$ref":"https://example.com"}""")).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_remote_reference_inside_a_property_schema_is_still_refused()
+    {
+        var result = await JsonSchemas.LoadAsync(JsonNode.Parse("""{"properties":{"$ref":{"$ref":"https://example.com/x.json"}}}"""));
+
+        result.IsValid.ShouldBeFalse();
+    }
+
     [Theory]
     [InlineData("[1,2]")]
     [InlineData("\"a string\"")]
