@@ -1,16 +1,34 @@
 using Microsoft.EntityFrameworkCore;
 using RunMesh.Hosting.Database;
 using RunMesh.Messaging.Outbox;
+using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Journal;
 
 namespace RunMesh.Orchestrator.Persistence;
 
-/// <summary>The orchestrator service's own database (`runmesh_orchestrator`).</summary>
+/// <summary>The orchestrator's own database (`runmesh_orchestrator`): runs, their journal, and the inbox/outbox.</summary>
 public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext> options) : DbContext(options)
 {
+    /// <summary>Runs (the saga rows).</summary>
+    public DbSet<RunRecord> Runs => Set<RunRecord>();
+
+    /// <summary>The runs' event logs.</summary>
+    public DbSet<RunEventRow> RunEvents => Set<RunEventRow>();
+
+    /// <summary>What each attempt produced.</summary>
+    public DbSet<RunArtifactRow> RunArtifacts => Set<RunArtifactRow>();
+
+    /// <summary>Artifact contents by digest.</summary>
+    public DbSet<ArtifactBlob> ArtifactBlobs => Set<ArtifactBlob>();
+
+    /// <summary>Durable deadlines watched by the deadline scan.</summary>
+    public DbSet<RunDeadlineRow> RunDeadlines => Set<RunDeadlineRow>();
+
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.AddPostgresOutboxEntities();
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(OrchestratorDbContext).Assembly);
     }
 }
 

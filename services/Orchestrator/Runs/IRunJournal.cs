@@ -13,13 +13,13 @@ public interface IRunJournal
     void Append(RunEventEntry entry);
 
     /// <summary>Stores what an attempt produced (valid or not), content-addressed by its digest.</summary>
-    void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted);
+    Task StoreArtifactAsync(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken);
 
     /// <summary>Sets one of the run's deadlines (replacing one of the same kind).</summary>
-    void SetDeadline(RunDeadlineEntry deadline);
+    Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken);
 
     /// <summary>Removes the run's deadline of <paramref name="kind"/>, if any.</summary>
-    void ClearDeadline(Guid runId, DeadlineKind kind);
+    Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken);
 
     /// <summary>The run's latest events (including those appended in this transaction), oldest first.</summary>
     Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using MassTransit;
 using RunMesh.Contracts;
 
@@ -12,6 +13,9 @@ public sealed class RunRecord : SagaStateMachineInstance
 {
     /// <summary>The run id.</summary>
     public Guid CorrelationId { get; set; }
+
+    /// <summary>Postgres <c>xmin</c>: a safety net behind the repository's row lock.</summary>
+    public uint RowVersion { get; set; }
 
     /// <summary>The state machine's state name (<c>Pending</c>, <c>Running</c>, …).</summary>
     public string CurrentState { get; set; } = "";
@@ -185,9 +189,11 @@ public sealed class PhaseProgress
     public DateTimeOffset? EndedAt { get; set; }
 
     /// <summary>The attempt still waiting for its outcome, if any.</summary>
+    [JsonIgnore]
     public AttemptRecord? OpenAttempt => Attempts.Count > 0 && Attempts[^1].Outcome is null ? Attempts[^1] : null;
 
     /// <summary>The highest attempt number so far (0 before the first).</summary>
+    [JsonIgnore]
     public int LastAttempt => Attempts.Count == 0 ? 0 : Attempts[^1].Attempt;
 
     /// <summary>Attempts within the current allowance that ended with <paramref name="outcomes"/>.</summary>

@@ -52,7 +52,7 @@ internal sealed class RunStep
     {
         Run.StartedAt = Now;
         Record(RunEventTypes.RunStarted, new JsonObject { ["generation"] = Run.Generation + 1 }, $"started:{Run.Generation + 1}");
-        _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1));
+        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _bus.CancellationToken);
         await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null);
     }
 
@@ -100,7 +100,7 @@ internal sealed class RunStep
             RepairFeedback = feedback,
             BudgetRemaining = Remaining(),
         });
-        _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Attempt, deadline, phase.Key, attempt, executionId));
+        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Attempt, deadline, phase.Key, attempt, executionId), _bus.CancellationToken);
         Record(RunEventTypes.PhaseDispatched, new JsonObject
         {
             ["phaseKey"] = phase.Key,
@@ -153,8 +153,8 @@ internal sealed class RunStep
         AddUsage(message.Usage);
         phase.ArtifactDigest = digest;
         Run.Outputs[phase.Key] = message.Artifact.DeepClone();
-        _journal.StoreArtifact(Run.CorrelationId, phase.Key, attempt.Attempt, message.Artifact, digest, accepted: true);
-        _journal.ClearDeadline(Run.CorrelationId, DeadlineKind.Attempt);
+        await _journal.StoreArtifactAsync(Run.CorrelationId, phase.Key, attempt.Attempt, message.Artifact, digest, accepted: true, _bus.CancellationToken);
+        await _journal.ClearDeadlineAsync(Run.CorrelationId, DeadlineKind.Attempt, _bus.CancellationToken);
         Record(RunEventTypes.PhaseSucceeded, new JsonObject
         {
             ["phaseKey"] = phase.Key,
@@ -227,10 +227,10 @@ internal sealed class RunStep
         {
             // Kept for provenance: GET …/artifacts/{phase}?attempt=N shows what the attempt produced.
             attempt.ArtifactDigest = Digest.Of(artifact);
-            _journal.StoreArtifact(Run.CorrelationId, phase.Key, attempt.Attempt, artifact, attempt.ArtifactDigest, accepted: false);
+            await _journal.StoreArtifactAsync(Run.CorrelationId, phase.Key, attempt.Attempt, artifact, attempt.ArtifactDigest, accepted: false, _bus.CancellationToken);
         }
 
-        _journal.ClearDeadline(Run.CorrelationId, DeadlineKind.Attempt);
+        await _journal.ClearDeadlineAsync(Run.CorrelationId, DeadlineKind.Attempt, _bus.CancellationToken);
         Record(RunEventTypes.PhaseAttemptFailed, new JsonObject
         {
             ["phaseKey"] = phase.Key,
@@ -268,7 +268,7 @@ internal sealed class RunStep
             var delay = TimeSpan.FromSeconds(plan.BackoffSeconds * Math.Pow(plan.BackoffMultiplier, failures - 1));
             var retry = new PendingRetry(phase.Key, phase.LastAttempt + 1, Now + delay);
             Run.Retry = retry;
-            _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Backoff, retry.DueAt, phase.Key, retry.NextAttempt));
+            await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Backoff, retry.DueAt, phase.Key, retry.NextAttempt), _bus.CancellationToken);
             Record(RunEventTypes.PhaseRetryScheduled, new JsonObject
             {
                 ["phaseKey"] = phase.Key,
@@ -432,7 +432,7 @@ internal sealed class RunStep
             ["phaseKey"] = phase.Key,
             ["requestedBy"] = message.RequestedBy,
         }, $"retried:{Run.Generation}");
-        _journal.SetDeadline(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1));
+        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _bus.CancellationToken);
         await DispatchAsync(phase.LastAttempt + 1, feedback: null);
     }
 
@@ -494,7 +494,7 @@ internal sealed class RunStep
         Run.Approval = null;
         foreach (var kind in Enum.GetValues<DeadlineKind>())
         {
-            _journal.ClearDeadline(Run.CorrelationId, kind);
+            await _journal.ClearDeadlineAsync(Run.CorrelationId, kind, _bus.CancellationToken);
         }
 
         if (Run.StartedAt is not null && Run.CurrentPhase.State is PhaseState.Running or PhaseState.AwaitingApproval or PhaseState.Pending

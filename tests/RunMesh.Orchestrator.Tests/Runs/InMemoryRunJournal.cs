@@ -26,12 +26,23 @@ internal sealed class InMemoryRunJournal : IRunJournal
 
     public void Append(RunEventEntry entry) => _events.Enqueue(entry);
 
-    public void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted) =>
+    public Task StoreArtifactAsync(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken)
+    {
         _artifacts.Enqueue((runId, phaseKey, attempt, digest, accepted));
+        return Task.CompletedTask;
+    }
 
-    public void SetDeadline(RunDeadlineEntry deadline) => _deadlines[(deadline.RunId, deadline.Kind)] = deadline;
+    public Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken)
+    {
+        _deadlines[(deadline.RunId, deadline.Kind)] = deadline;
+        return Task.CompletedTask;
+    }
 
-    public void ClearDeadline(Guid runId, DeadlineKind kind) => _deadlines.TryRemove((runId, kind), out _);
+    public Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken)
+    {
+        _deadlines.TryRemove((runId, kind), out _);
+        return Task.CompletedTask;
+    }
 
     public Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<RunEventSummary>>(Events(runId).TakeLast(count)

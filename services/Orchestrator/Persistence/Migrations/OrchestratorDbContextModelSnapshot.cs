@@ -239,6 +239,239 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                     b.ToTable("outbox_state", (string)null);
                 });
 
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.ArtifactBlob", b =>
+                {
+                    b.Property<string>("Digest")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("Digest")
+                        .HasName("pk_artifact_blobs");
+
+                    b.ToTable("artifact_blobs", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.RunArtifactRow", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("PhaseKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("phase_key");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<bool>("Accepted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("accepted");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("digest");
+
+                    b.HasKey("RunId", "PhaseKey", "Attempt")
+                        .HasName("pk_run_artifacts");
+
+                    b.HasIndex("Digest")
+                        .HasDatabaseName("ix_run_artifacts_digest");
+
+                    b.ToTable("run_artifacts", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.RunDeadlineRow", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<int?>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_at");
+
+                    b.Property<Guid?>("ExecutionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("execution_id");
+
+                    b.Property<int?>("Generation")
+                        .HasColumnType("integer")
+                        .HasColumnName("generation");
+
+                    b.Property<string>("PhaseKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("phase_key");
+
+                    b.HasKey("RunId", "Kind")
+                        .HasName("pk_run_deadlines");
+
+                    b.HasIndex("DueAt")
+                        .HasDatabaseName("ix_run_deadlines_due_at");
+
+                    b.ToTable("run_deadlines", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.RunEventRow", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("type");
+
+                    b.HasKey("RunId", "Seq")
+                        .HasName("pk_run_events");
+
+                    b.HasIndex("RunId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_run_events_run_id_idempotency_key");
+
+                    b.ToTable("run_events", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.RunRecord", b =>
+                {
+                    b.Property<Guid>("CorrelationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("Approval")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("approval");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CurrentState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("definition");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("error");
+
+                    b.Property<long>("EventSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("event_seq");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer")
+                        .HasColumnName("generation");
+
+                    b.Property<string>("Outputs")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("outputs");
+
+                    b.Property<int>("PhaseIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("phase_index");
+
+                    b.Property<string>("Phases")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("phases");
+
+                    b.Property<int?>("ReportGeneration")
+                        .HasColumnType("integer")
+                        .HasColumnName("report_generation");
+
+                    b.Property<string>("ReportUrl")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("report_url");
+
+                    b.Property<string>("Retry")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("retry");
+
+                    b.Property<uint>("RowVersion")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Usage")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("usage");
+
+                    b.HasKey("CorrelationId")
+                        .HasName("pk_runs");
+
+                    b.HasIndex("CurrentState")
+                        .HasDatabaseName("ix_runs_state");
+
+                    b.HasIndex("CreatedAt", "CorrelationId")
+                        .HasDatabaseName("ix_runs_created_at_run_id");
+
+                    b.ToTable("runs", (string)null);
+                });
+
             modelBuilder.Entity("RunMesh.Messaging.Outbox.OutboxMessage", b =>
                 {
                     b.HasOne("RunMesh.Messaging.Outbox.OutboxState", null)
@@ -251,6 +484,16 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasForeignKey("InboxMessageId", "InboxConsumerId")
                         .HasPrincipalKey("MessageId", "ConsumerId")
                         .HasConstraintName("fk_outbox_message_inbox_state_inbox_message_id_inbox_consumer_");
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.RunArtifactRow", b =>
+                {
+                    b.HasOne("RunMesh.Orchestrator.Runs.Journal.ArtifactBlob", null)
+                        .WithMany()
+                        .HasForeignKey("Digest")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_run_artifacts_artifact_blobs_digest");
                 });
 #pragma warning restore 612, 618
         }

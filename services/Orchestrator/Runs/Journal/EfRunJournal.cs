@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+using RunMesh.Orchestrator.Persistence;
+
+namespace RunMesh.Orchestrator.Runs.Journal;
+
+/// <summary>
+/// The run journal on the orchestrator's database. It works inside the transaction of the message being handled (the
+/// outbox's): events are added to the DbContext and saved with the run row; artifacts and deadlines are written with
+/// upserts at once, so repeated writes of the same fact are harmless.
+/// </summary>
+public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) : IRunJournal
+{
+    public void Append(RunEventEntry entry) => db.Add(new RunEventRow
+    {
+        RunId = entry.RunId,
+        Seq = entry.Seq,
+        Type = entry.Type,
+        Payload = entry.Payload,
+        IdempotencyKey = entry.IdempotencyKey,
+        At = entry.At,
+    });
+
+    public async Task StoreArtifactAsync(
+        Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken)
+    {
+        // Content-addressed: the same artifact (in any run) is stored once.
+        var content = CanonicalJson.Serialize(artifact);
+        var now = clock.GetUtcNow();
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO artifact_blobs (digest, content, created_at) VALUES ({digest}, {content}, {now}) ON CONFLICT (digest) DO NOTHING",
+            cancellationToken);
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""
+            INSERT INTO run_artifacts (run_id, phase_key, attempt, digest, accepted) VALUES ({runId}, {phaseKey}, {attempt}, {digest}, {accepted})
+            ON CONFLICT (run_id, phase_key, attempt) DO NOTHING
+            """,
+            cancellationToken);
+    }
+
+    public Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"""
+            INSERT INTO run_deadlines (run_id, kind, due_at, phase_key, attempt, execution_id, generation)
+            VALUES ({deadline.RunId}, {deadline.Kind.ToString()}, {deadline.DueAt}, {deadline.PhaseKey}, {deadline.Attempt}, {deadline.ExecutionId}, {deadline.Generation})
+            ON CONFLICT (run_id, kind) DO UPDATE SET due_at = excluded.due_at, phase_key = excluded.phase_key,
+                attempt = excluded.attempt, execution_id = excluded.execution_id, generation = excluded.generation
+            """,
+            cancellationToken);
+
+    public Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"DELETE FROM run_deadlines WHERE run_id = {runId} AND kind = {kind.ToString()}", cancellationToken);
+
+    public async Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken)
+    {
+        var pending = db.ChangeTracker.Entries<RunEventRow>()
+            .Where(e => e.State == EntityState.Added && e.Entity.RunId == runId)
+            .Select(e => e.Entity)
+            .ToList();
+        var stored = await EntityFrameworkQueryableExtensions.ToListAsync(
+            db.Set<RunEventRow>().AsNoTracking().Where(e => e.RunId == runId).OrderByDescending(e => e.Seq).Take(count),
+            cancellationToken);
+
+        return stored.Concat(pending)
+            .DistinctBy(e => e.Seq)
+            .OrderBy(e => e.Seq)
+            .TakeLast(count)
+            .Select(e => new RunEventSummary { Seq = e.Seq, Type = e.Type, At = e.At, Payload = e.Payload.DeepClone() })
+            .ToList();
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+using RunMesh.Hosting.Database;
+using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Journal;
+using RunMesh.Orchestrator.Tests.Runs;
+using RunMesh.Testing.Infrastructure;
+
+namespace RunMesh.Orchestrator.Tests.Persistence;
+
+/// <summary>The run row and its journal on a real PostgreSQL database, migrated as the service migrates it.</summary>
+public sealed class RunPersistenceTests : IAsyncLifetime
+{
+    private IsolatedDatabase _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await IsolatedDatabase.CreateAsync(await TestServers.GetAsync(), "orchestrator_runs");
+        await using var db = Open();
+        await db.Database.MigrateAsync();
+    }
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    private OrchestratorDbContext Open()
+    {
+        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
+        options.UseServiceDatabase(_database.ConnectionString);
+        return new OrchestratorDbContext(options.Options);
+    }
+
+    private static RunRecord NewRun() => new()
+    {
+        CorrelationId = Guid.NewGuid(),
+        CurrentState = "Running",
+        CreatedAt = DateTimeOffset.UtcNow,
+        Definition = new RunDefinition
+        {
+            Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
+            InputBundleHash = Digest.OfJson("[1]"),
+            Inputs = new JsonObject { ["feature"] = "dark mode" },
+            TimeoutSeconds = 60,
+            Phases = [RunSagaHarness.Phase("spec")],
+        },
+        Phases = [new PhaseProgress { Key = "spec" }],
+    };
+
+    [Fact]
+    public async Task Changes_made_inside_a_runs_phases_are_saved()
+    {
+        var run = NewRun();
+        await using (var db = Open())
+        {
+            db.Runs.Add(run);
+            await db.SaveChangesAsync();
+        }
+
+        await using (var db = Open())
+        {
+            var loaded = await db.Runs.SingleAsync(r => r.CorrelationId == run.CorrelationId);
+            loaded.Phases[0].Attempts.Add(new AttemptRecord { Attempt = 1, ExecutionId = Guid.NewGuid(), DispatchedAt = DateTimeOffset.UtcNow });
+            loaded.Phases[0].State = PhaseState.Running;
+            loaded.Usage = new Usage { InputTokens = 3, CostUsd = 0.25m };
+            await db.SaveChangesAsync();
+        }
+
+        await using (var db = Open())
+        {
+            var reloaded = await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == run.CorrelationId);
+            reloaded.Phases[0].State.ShouldBe(PhaseState.Running);
+            reloaded.Phases[0].Attempts.Single().Attempt.ShouldBe(1);
+            reloaded.Usage.CostUsd.ShouldBe(0.25m);
+            reloaded.Definition.Phases[0].ArtifactSchema.ToJsonString().ShouldBe(RunSagaHarness.StepsSchema.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task Artifacts_are_stored_once_per_digest_and_once_per_attempt()
+    {
+        var artifact = new JsonObject { ["title"] = "same in both runs" };
+        var digest = Digest.Of(artifact);
+        var first = Guid.NewGuid();
+        var second = Guid.NewGuid();
+
+        await using (var db = Open())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var journal = new EfRunJournal(db, TimeProvider.System);
+            await journal.StoreArtifactAsync(first, "spec", 1, artifact, digest, accepted: true, default);
+            await journal.StoreArtifactAsync(first, "spec", 1, artifact, digest, accepted: true, default);
+            await journal.StoreArtifactAsync(second, "spec", 3, artifact, digest, accepted: false, default);
+            await transaction.CommitAsync();
+        }
+
+        (await CountAsync("SELECT count(*) FROM artifact_blobs WHERE digest = @d", digest)).ShouldBe(1);
+        (await CountAsync("SELECT count(*) FROM run_artifacts WHERE digest = @d", digest)).ShouldBe(2);
+        await using var check = Open();
+        var blob = await check.ArtifactBlobs.SingleAsync(b => b.Digest == digest);
+        Digest.Sha256(blob.Content).ShouldBe(digest);
+    }
+
+    [Fact]
+    public async Task A_deadline_is_replaced_by_the_next_of_its_kind_and_cleared()
+    {
+        var runId = Guid.NewGuid();
+        await using (var db = Open())
+        {
+            var journal = new EfRunJournal(db, TimeProvider.System);
+            await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(5), "spec", 1, Guid.NewGuid()), default);
+            await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(9), "spec", 2, Guid.NewGuid()), default);
+            await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+        }
+
+        await using (var db = Open())
+        {
+            var rows = await db.RunDeadlines.Where(d => d.RunId == runId).OrderBy(d => d.Kind).ToListAsync();
+            rows.Select(r => r.Kind).ShouldBe([DeadlineKind.Attempt, DeadlineKind.Run]);
+            rows[0].Attempt.ShouldBe(2);
+
+            await new EfRunJournal(db, TimeProvider.System).ClearDeadlineAsync(runId, DeadlineKind.Attempt, default);
+            (await db.RunDeadlines.CountAsync(d => d.RunId == runId)).ShouldBe(1);
+        }
+    }
+
+    [Fact]
+    public async Task Recent_events_include_those_not_saved_yet_and_the_same_fact_cannot_be_logged_twice()
+    {
+        var runId = Guid.NewGuid();
+        await using (var db = Open())
+        {
+            var journal = new EfRunJournal(db, TimeProvider.System);
+            for (var seq = 1; seq <= 3; seq++)
+            {
+                journal.Append(new RunEventEntry(runId, seq, RunEventTypes.PhaseDispatched, new JsonObject { ["n"] = seq }, $"k{seq}", DateTimeOffset.UtcNow));
+            }
+
+            await db.SaveChangesAsync();
+            journal.Append(new RunEventEntry(runId, 4, RunEventTypes.RunCompleted, new JsonObject(), "k4", DateTimeOffset.UtcNow));
+
+            var recent = await journal.RecentEventsAsync(runId, 3, default);
+
+            recent.Select(e => e.Seq).ShouldBe([2, 3, 4]);
+        }
+
+        await using (var db = Open())
+        {
+            new EfRunJournal(db, TimeProvider.System)
+                .Append(new RunEventEntry(runId, 9, RunEventTypes.RunCompleted, new JsonObject(), "k1", DateTimeOffset.UtcNow));
+            var failure = await Should.ThrowAsync<DbUpdateException>(() => db.SaveChangesAsync());
+            failure.InnerException.ShouldBeOfType<PostgresException>().SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
+        }
+    }
+
+    private async Task<long> CountAsync(string sql, string digest)
+    {
+        await using var connection = await _database.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("d", digest);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
