@@ -1,0 +1,46 @@
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+
+namespace RunMesh.PhaseWorker.Executors.Mock;
+
+/// <summary>
+/// The deterministic executor for tests, demos and benchmarks: after <c>latencyMs</c> it fails the first
+/// <c>failAttempts</c> attempts, answers a schema-invalid artifact on the first <c>invalidAttempts</c> attempts, and
+/// otherwise an artifact generated from the schema, the instructions and the <c>seed</c>. Its usage is deterministic
+/// too: a token per four characters of the instructions (input) and of the artifact's canonical JSON (output).
+/// </summary>
+internal sealed class MockExecutor(PriceTable prices, TimeProvider time) : IPhaseExecutor
+{
+    /// <summary>The executor's name in templates.</summary>
+    public const string ExecutorName = "mock";
+
+    /// <inheritdoc />
+    public string Name => ExecutorName;
+
+    /// <inheritdoc />
+    public async Task<ExecutorResult> ExecuteAsync(ExecutePhase command, CancellationToken cancellationToken)
+    {
+        var settings = MockSettings.Parse(command.ExecutorSettings);
+        if (settings.LatencyMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(settings.LatencyMs), time, cancellationToken);
+        }
+
+        if (command.Attempt <= settings.FailAttempts)
+        {
+            throw new ExecutorException($"mock: simulated executor failure on attempt {command.Attempt} (failAttempts: {settings.FailAttempts})");
+        }
+
+        var artifact = MockArtifactGenerator.Generate(command.ArtifactSchema, command.Instructions, settings.Seed);
+        if (command.Attempt <= settings.InvalidAttempts)
+        {
+            artifact = MockArtifactGenerator.Invalidate(artifact, command.ArtifactSchema);
+        }
+
+        var usage = prices.For(
+            PhaseWorkerOptions.MockModel,
+            PriceTable.EstimateTokens(command.Instructions.Length),
+            PriceTable.EstimateTokens(CanonicalJson.SerializeToString(artifact).Length));
+        return new ExecutorResult(artifact, usage);
+    }
+}
