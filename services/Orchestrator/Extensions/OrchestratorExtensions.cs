@@ -1,16 +1,35 @@
 using RunMesh.Hosting.Database;
 using RunMesh.Hosting.Messaging;
+using RunMesh.Messaging.Outbox;
+using RunMesh.Messaging.Saga;
 using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Journal;
 
 namespace RunMesh.Orchestrator.Extensions;
 
-/// <summary>The orchestrator service's own wiring: its database and its bus subscriptions.</summary>
+/// <summary>The orchestrator's own wiring: its database, the run saga with the Postgres inbox/outbox, the deadline scan.</summary>
 internal static class OrchestratorExtensions
 {
     public static WebApplicationBuilder AddOrchestrator(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase<OrchestratorDbContext>();
-        builder.AddServiceBus();
+        builder.Services.AddOptions<OrchestratorOptions>()
+            .BindConfiguration(OrchestratorOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddScoped<IRunJournal, EfRunJournal>();
+
+        builder.AddServiceBus(bus =>
+        {
+            bus.AddPostgresOutbox<OrchestratorDbContext>(outbox => outbox.UseBusOutbox());
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<OrchestratorDbContext>(context));
+            bus.AddSagaStateMachine<RunStateMachine, RunRecord>()
+                .Endpoint(e => e.Name = "runs")
+                .PostgresRepository(r => r.ExistingDbContext<OrchestratorDbContext>());
+        });
+
+        builder.Services.AddHostedService<DeadlineScan>();
         return builder;
     }
 }

@@ -15,6 +15,14 @@ public sealed class OrchestratorOptions
     [Range(1, 86_400)]
     public int ScheduleToStartSeconds { get; set; } = 300;
 
+    /// <summary>Pause between two passes of the deadline scan when nothing was due.</summary>
+    [Range(10, 60_000)]
+    public int DeadlineScanIntervalMilliseconds { get; set; } = 250;
+
+    /// <summary>Deadlines fired per transaction of the deadline scan.</summary>
+    [Range(1, 10_000)]
+    public int DeadlineScanBatchSize { get; set; } = 100;
+
     /// <summary>How many characters of an artifact an approval request carries as its preview.</summary>
     [Range(0, 65_536)]
     public int ApprovalPreviewCharacters { get; set; } = 2_000;

@@ -1,0 +1,102 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using RunMesh.Contracts;
+using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs.Journal;
+
+namespace RunMesh.Orchestrator.Runs;
+
+/// <summary>
+/// The durable timer of the run lifecycle. Every <see cref="OrchestratorOptions.DeadlineScanIntervalMilliseconds"/> it
+/// claims due <c>run_deadlines</c> rows with <c>FOR UPDATE SKIP LOCKED</c> (several orchestrator replicas never claim the
+/// same row) and, in one transaction, publishes the timer message through the bus outbox and deletes the row. It never
+/// edits a run: the saga decides what the timer means when it receives the message.
+/// </summary>
+internal sealed partial class DeadlineScan(
+    IServiceScopeFactory scopes,
+    IOptions<OrchestratorOptions> options,
+    TimeProvider clock,
+    ILogger<DeadlineScan> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(options.Value.DeadlineScanIntervalMilliseconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // A full batch means more may be due: go again at once.
+                if (await ScanOnceAsync(stoppingToken) >= options.Value.DeadlineScanBatchSize)
+                {
+                    continue;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogScanFailed(logger, ex);
+            }
+
+            await Task.Delay(interval, clock, stoppingToken);
+        }
+    }
+
+    /// <summary>Fires the deadlines due now; returns how many.</summary>
+    public async Task<int> ScanOnceAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+        var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var due = await EntityFrameworkQueryableExtensions.ToListAsync(
+            db.RunDeadlines.FromSqlInterpolated(
+                $"SELECT * FROM run_deadlines WHERE due_at <= {now} ORDER BY due_at LIMIT {options.Value.DeadlineScanBatchSize} FOR UPDATE SKIP LOCKED"),
+            cancellationToken);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var deadline in due)
+        {
+            await publish.Publish(TimerMessage(deadline), deadline.Kind switch
+            {
+                DeadlineKind.Attempt => typeof(PhaseTimedOut),
+                DeadlineKind.Backoff => typeof(RetryBackoffElapsed),
+                _ => typeof(RunTimedOut),
+            }, cancellationToken);
+        }
+
+        db.RunDeadlines.RemoveRange(due);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogFired(logger, due.Count);
+        return due.Count;
+    }
+
+    private static object TimerMessage(RunDeadlineRow deadline) => deadline.Kind switch
+    {
+        DeadlineKind.Attempt => new PhaseTimedOut
+        {
+            RunId = deadline.RunId,
+            PhaseKey = deadline.PhaseKey ?? "",
+            Attempt = deadline.Attempt ?? 0,
+            ExecutionId = deadline.ExecutionId ?? Guid.Empty,
+        },
+        DeadlineKind.Backoff => new RetryBackoffElapsed
+        {
+            RunId = deadline.RunId,
+            PhaseKey = deadline.PhaseKey ?? "",
+            Attempt = deadline.Attempt ?? 0,
+        },
+        _ => new RunTimedOut { RunId = deadline.RunId, Generation = deadline.Generation ?? 0 },
+    };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Deadline scan fired {Count} deadline(s)")]
+    private static partial void LogFired(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deadline scan failed; it retries on its next pass")]
+    private static partial void LogScanFailed(ILogger logger, Exception exception);
+}

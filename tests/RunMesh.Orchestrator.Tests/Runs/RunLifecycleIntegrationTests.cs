@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+using RunMesh.Hosting.Database;
+using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs;
+using RunMesh.Testing.Infrastructure;
+
+namespace RunMesh.Orchestrator.Tests.Runs;
+
+/// <summary>
+/// The run saga in the real orchestrator process, on PostgreSQL and RabbitMQ, with the real phase worker: a run row
+/// written as admission writes it, then <see cref="RunAdmitted"/>.
+/// </summary>
+public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
+    private readonly List<IAsyncDisposable> _owned = [];
+    private IsolatedDatabase _database = null!;
+    private IsolatedVirtualHost _broker = null!;
+    private IBusControl _bus = null!;
+
+    public async Task InitializeAsync()
+    {
+        var servers = await TestServers.GetAsync();
+        _database = await IsolatedDatabase.CreateAsync(servers, "lifecycle");
+        _broker = await IsolatedVirtualHost.CreateAsync(servers, "lifecycle");
+        _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(_broker.AmqpUrl));
+        await _bus.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _bus.StopAsync();
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            await owned.DisposeAsync();
+        }
+
+        await _broker.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private async Task<ServiceProcess> StartAsync(string name, string project, Dictionary<string, string>? extra = null)
+    {
+        var configuration = new Dictionary<string, string> { ["RabbitMq:Url"] = _broker.AmqpUrl.ToString() };
+        if (project == "Orchestrator")
+        {
+            configuration["ConnectionStrings:Database"] = _database.ConnectionString;
+        }
+
+        foreach (var (key, value) in extra ?? [])
+        {
+            configuration[key] = value;
+        }
+
+        var service = new ServiceProcess(name, project, configuration);
+        _owned.Add(service);
+        service.Start();
+        await service.WaitUntilReadyAsync(s_timeout);
+        return service;
+    }
+
+    private OrchestratorDbContext Open()
+    {
+        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
+        options.UseServiceDatabase(_database.ConnectionString);
+        return new OrchestratorDbContext(options.Options);
+    }
+
+    private async Task<Guid> AdmitAsync(params PhasePlan[] phases)
+    {
+        var runId = NewId.NextGuid();
+        await using (var db = Open())
+        {
+            db.Runs.Add(new RunRecord
+            {
+                CorrelationId = runId,
+                CurrentState = "Pending",
+                CreatedAt = DateTimeOffset.UtcNow,
+                Definition = new RunDefinition
+                {
+                    Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
+                    InputBundleHash = Digest.OfJson($"\"{runId}\""),
+                    Inputs = new JsonObject { ["feature"] = "dark mode" },
+                    Model = new JsonObject { ["name"] = "mock" },
+                    TimeoutSeconds = 600,
+                    Phases = phases,
+                },
+                Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
+            });
+            await db.SaveChangesAsync();
+        }
+
+        await _bus.Publish(new RunAdmitted { RunId = runId });
+        return runId;
+    }
+
+    private async Task<RunRecord> WaitForStateAsync(Guid runId, string state, ServiceProcess orchestrator) =>
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                await using var db = Open();
+                return await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId);
+            },
+            run => run.CurrentState == state,
+            s_timeout,
+            $"run {runId} to be {state}",
+            () => orchestrator.LogTail());
+
+    private async Task<List<string>> EventTypesAsync(Guid runId)
+    {
+        await using var db = Open();
+        var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId).OrderBy(e => e.Seq).ToListAsync();
+        events.Select(e => e.Seq).ShouldBe(Enumerable.Range(1, events.Count).Select(i => (long)i), "the event log has gaps");
+        return events.Select(e => e.Type).ToList();
+    }
+
+    [Fact]
+    public async Task An_admitted_run_completes_through_the_real_worker_with_a_repair()
+    {
+        var orchestrator = await StartAsync("orchestrator", "Orchestrator");
+        await StartAsync("phase-worker", "PhaseWorker");
+        var review = RunSagaHarness.Phase("review") with
+        {
+            Instructions = "Review {{phases.spec.output.title}}",
+            Settings = new JsonObject { ["invalidAttempts"] = 1 },
+        };
+
+        var runId = await AdmitAsync(RunSagaHarness.Phase("spec"), review);
+
+        var run = await WaitForStateAsync(runId, "Completed", orchestrator);
+        run.Generation.ShouldBe(1);
+        run.Phases.Select(p => p.Attempts.Count).ShouldBe([1, 2]);
+        run.Usage.InputTokens.ShouldBeGreaterThan(0);
+        var types = await EventTypesAsync(runId);
+        types[0].ShouldBe(RunEventTypes.RunStarted);
+        types.ShouldContain(RunEventTypes.PhaseAttemptFailed);
+        types[^1].ShouldBe(RunEventTypes.RunCompleted);
+        await using var db = Open();
+        (await db.RunDeadlines.CountAsync(d => d.RunId == runId)).ShouldBe(0);
+        (await db.RunArtifacts.CountAsync(a => a.RunId == runId && a.Accepted)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_phase_no_worker_takes_times_out_through_the_deadline_scan()
+    {
+        var orchestrator = await StartAsync("orchestrator", "Orchestrator", new() { ["Orchestrator:ScheduleToStartSeconds"] = "1" });
+        var lonely = RunSagaHarness.Phase("spec", maxAttempts: 1) with { TimeoutSeconds = 1 };
+
+        var runId = await AdmitAsync(lonely);
+
+        var run = await WaitForStateAsync(runId, "Failed", orchestrator);
+        run.Error!.Code.ShouldBe(ErrorCodes.PhaseTimeout);
+        (await EventTypesAsync(runId)).ShouldContain(RunEventTypes.PhaseTimedOut);
+    }
+}
