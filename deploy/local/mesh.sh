@@ -2,8 +2,10 @@
 # Starts the whole RunMesh mesh on this machine and keeps it running until Ctrl-C:
 #   1. RabbitMQ and PostgreSQL (servers.sh: installed when missing) and their mesh objects (provision.sh);
 #   2. a Release build of the solution;
-#   3. the orchestrator, phase worker, approval and report services, then the gateway, as background
-#      processes on 127.0.0.1, logging to .runmesh/logs/<service>.log;
+#   3. the gateway's signing key pair (gateway-keys.sh) and the demo API keys (.runmesh/demo-keys.env);
+#      the orchestrator, phase worker, approval and report services (with the gateway's public key), then the
+#      gateway (with its private key and the sha256 hashes of the demo keys), as background processes on
+#      127.0.0.1, logging to .runmesh/logs/<service>.log;
 #   4. waits until the gateway reports ready (it is ready when its destinations answer), writes
 #      .runmesh/env for clients and scripts, and runs the demo.
 # Ctrl-C stops every process it started (by process id), and the servers too if it started them.
@@ -92,18 +94,39 @@ wait_ready() { # name url timeout-seconds
 
 random_key() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 32; }
 
+# One demo API key per role, generated once per machine; the gateway is given only their hashes.
+ensure_demo_keys() {
+    if [[ ! -f $STATE_DIR/demo-keys.env ]]; then
+        (
+            umask 077
+            {
+                echo "RUNMESH_ADMIN_KEY=rm_admin_$(random_key)"
+                echo "RUNMESH_SUBMITTER_KEY=rm_submitter_$(random_key)"
+                echo "RUNMESH_APPROVER_KEY=rm_approver_$(random_key)"
+                echo "RUNMESH_VIEWER_KEY=rm_viewer_$(random_key)"
+            } >"$STATE_DIR/demo-keys.env"
+        )
+    fi
+    chmod 600 "$STATE_DIR/demo-keys.env"
+}
+
+# The gateway's API-key arguments: identity demo-<role> with the sha256 of that role's demo key.
+demo_key_args() {
+    local role var key
+    # shellcheck source=/dev/null
+    source "$STATE_DIR/demo-keys.env"
+    for role in viewer submitter approver admin; do
+        var="RUNMESH_${role^^}_KEY"
+        key=${!var}
+        echo "--Gateway:ApiKeys:demo-$role:Role=$role"
+        echo "--Gateway:ApiKeys:demo-$role:KeyHashes:0=sha256:$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)"
+    done
+}
+
 write_env() {
     local env_file="$STATE_DIR/env"
     # shellcheck source=/dev/null
     source "$STATE_DIR/servers/provision.env"
-    if [[ ! -f $STATE_DIR/demo-keys.env ]]; then
-        {
-            echo "RUNMESH_ADMIN_KEY=rm_admin_$(random_key)"
-            echo "RUNMESH_SUBMITTER_KEY=rm_submitter_$(random_key)"
-            echo "RUNMESH_APPROVER_KEY=rm_approver_$(random_key)"
-            echo "RUNMESH_VIEWER_KEY=rm_viewer_$(random_key)"
-        } >"$STATE_DIR/demo-keys.env"
-    fi
     {
         echo "RUNMESH_URL=http://127.0.0.1:$GATEWAY_PORT"
         cat "$STATE_DIR/demo-keys.env"
@@ -113,13 +136,22 @@ write_env() {
 }
 
 # The demo workflow end to end arrives with the run lifecycle; until then the demo proves the mesh's
-# wiring: a request through the gateway's readiness and a message from one service process to another.
+# wiring: authenticated requests through the gateway (API key -> signed identity -> service) and a message
+# from one service process to another.
 run_demo() {
-    local orchestrator_port
-    orchestrator_port=$(port_of orchestrator)
-    log "demo: the orchestrator pings the phase worker over RabbitMQ"
-    curl -fsS "http://127.0.0.1:$orchestrator_port/diagnostics/ping/phase-worker" >&2 || die "the bus ping failed"
+    local gateway="http://127.0.0.1:$GATEWAY_PORT" status
+    # shellcheck source=/dev/null
+    source "$STATE_DIR/demo-keys.env"
+    status=$(curl -s -o /dev/null -w '%{http_code}' "$gateway/diagnostics/ping/phase-worker")
+    [[ $status == 401 ]] || die "the gateway let a request without an API key through ($status)"
+    log "demo: without a key the gateway answers 401; the viewer key is refused the admin-only ping:"
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $RUNMESH_VIEWER_KEY" "$gateway/diagnostics/ping/phase-worker")
+    [[ $status == 403 ]] || die "the viewer key got $status instead of 403"
+    log "demo: the admin key, through the gateway, has the orchestrator ping the phase worker over RabbitMQ"
+    curl -fsS -H "X-Api-Key: $RUNMESH_ADMIN_KEY" "$gateway/diagnostics/ping/phase-worker" >&2 || die "the ping through the gateway failed"
     echo >&2
+    log "demo: the orchestrator's OpenAPI document through the gateway: $gateway/openapi/orchestrator.json (browse: $gateway/docs)"
+    curl -fsS -o /dev/null "$gateway/openapi/orchestrator.json" || die "the orchestrator's OpenAPI document is not served"
 }
 
 up() {
@@ -148,21 +180,34 @@ up() {
     log "building ($CONFIGURATION)"
     dotnet build "$REPO_ROOT/RunMesh.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q >&2
 
+    local keys public_key private_key
+    keys=$(bash "$SCRIPT_DIR/gateway-keys.sh")
+    private_key=$(sed -n 's/^RUNMESH_GATEWAY_PRIVATE_KEY=//p' <<<"$keys")
+    public_key=$(sed -n 's/^RUNMESH_GATEWAY_PUBLIC_KEY=//p' <<<"$keys")
+    ensure_demo_keys
+
     start_service orchestrator Orchestrator "$(port_of orchestrator)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_ORCHESTRATOR_POSTGRES"
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_ORCHESTRATOR_POSTGRES" \
+        --Identity:GatewayPublicKeyPath="$public_key"
     start_service phase-worker PhaseWorker "$(port_of phase-worker)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL"
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --Identity:GatewayPublicKeyPath="$public_key"
     start_service approval Approval "$(port_of approval)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_APPROVAL_POSTGRES"
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_APPROVAL_POSTGRES" \
+        --Identity:GatewayPublicKeyPath="$public_key"
     start_service report Report "$(port_of report)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_REPORT_POSTGRES"
+        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_REPORT_POSTGRES" \
+        --Identity:GatewayPublicKeyPath="$public_key"
     for name in orchestrator phase-worker approval report; do
         wait_ready "$name" "http://127.0.0.1:$(port_of "$name")" 120
     done
+    local api_keys
+    mapfile -t api_keys < <(demo_key_args)
     start_service gateway Gateway "$GATEWAY_PORT" \
         --ReverseProxy:Clusters:orchestrator:Destinations:orchestrator-1:Address="http://127.0.0.1:$(port_of orchestrator)" \
         --ReverseProxy:Clusters:approval:Destinations:approval-1:Address="http://127.0.0.1:$(port_of approval)" \
-        --ReverseProxy:Clusters:report:Destinations:report-1:Address="http://127.0.0.1:$(port_of report)"
+        --ReverseProxy:Clusters:report:Destinations:report-1:Address="http://127.0.0.1:$(port_of report)" \
+        --Gateway:Signing:PrivateKeyPath="$private_key" \
+        "${api_keys[@]}"
     wait_ready gateway "http://127.0.0.1:$GATEWAY_PORT" 60
 
     write_env

@@ -1,3 +1,4 @@
+using RunMesh.Gateway.ApiDocuments;
 using RunMesh.Gateway.Extensions;
 using RunMesh.Hosting;
 
@@ -9,7 +10,9 @@ builder.AddGateway();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapReverseProxy();
+app.UseGatewayLimits();
+app.MapApiDocuments();
+app.MapGatewayProxy();
 
 app.Run();
 

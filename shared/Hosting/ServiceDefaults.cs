@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using RunMesh.Hosting.Correlation;
 using RunMesh.Hosting.Health;
+using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Telemetry;
 
 namespace RunMesh.Hosting;
@@ -16,6 +17,9 @@ namespace RunMesh.Hosting;
 /// </summary>
 public static class ServiceDefaults
 {
+    /// <summary>The gateway's service name.</summary>
+    public const string GatewayServiceName = "gateway";
+
     /// <summary>Registers the defaults shared by all five services.</summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
@@ -42,22 +46,34 @@ public static class ServiceDefaults
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);
 
         builder.AddServiceTelemetry(serviceName);
+        builder.Services.AddOpenApi();
+
+        // The gateway authenticates API keys itself (and signs the identity the others validate).
+        if (serviceName != GatewayServiceName)
+        {
+            builder.AddGatewayIdentity(serviceName);
+        }
+
         return builder;
     }
 
     /// <summary>
-    /// Maps the endpoints every service answers without authentication:
-    /// <c>/health/live</c> (the process runs), <c>/health/ready</c> (what it depends on answers) and <c>/metrics</c>.
+    /// Adds correlation ids, authentication and authorization to the pipeline and maps the endpoints every service
+    /// answers without authentication: <c>/health/live</c> (the process runs), <c>/health/ready</c> (what it depends
+    /// on answers), <c>/metrics</c> and its OpenAPI document(s) at <c>/openapi/{documentName}.json</c>. Every other
+    /// endpoint needs an authenticated caller (the authorization fallback policy).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseCorrelationId();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(HealthTags.Live),
             ResponseWriter = HealthResponseWriter.WriteAsync,
-        });
+        }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(HealthTags.Ready),
@@ -69,8 +85,9 @@ public static class ServiceDefaults
                 [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
-        });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }
 }

@@ -1,19 +1,87 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Options;
+using RunMesh.Gateway.ApiDocuments;
+using RunMesh.Gateway.Authentication;
 using RunMesh.Gateway.Health;
+using RunMesh.Gateway.Identity;
+using RunMesh.Gateway.Limits;
+using RunMesh.Gateway.Proxy;
 using RunMesh.Hosting.Health;
+using RunMesh.Hosting.Identity;
+using RunMesh.Hosting.Problems;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace RunMesh.Gateway.Extensions;
 
-/// <summary>The gateway's wiring: YARP routes and clusters from the <c>ReverseProxy</c> configuration section.</summary>
+/// <summary>
+/// The gateway's wiring: API-key authentication with role policies, YARP routes and clusters from the
+/// <c>ReverseProxy</c> configuration section (each route names its role policy), the signed identity forwarded to
+/// the services, body size and rate limits, request timeouts, and problem+json for every error it produces.
+/// </summary>
 internal static class GatewayExtensions
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<GatewayOptions>()
+            .BindConfiguration(GatewayOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<ApiKeyRing>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization(authorization => authorization.AddRolePolicies());
+
+        builder.Services.AddSingleton<IdentityTokenIssuer>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, DestinationHttpClientFactory>();
         builder.Services.AddReverseProxy()
-            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<MirroredDestinationsFilter>()
+            .AddTransforms<IdentityForwarding>();
+
+        builder.Services.AddApiKeyRateLimiter();
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<RequestTimeoutOptions>().Configure<IOptions<GatewayOptions>>((timeouts, gateway) =>
+            timeouts.DefaultPolicy = new RequestTimeoutPolicy
+            {
+                Timeout = TimeSpan.FromSeconds(gateway.Value.RequestTimeoutSeconds),
+                TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+                WriteTimeoutResponse = context => ProblemResponses.WriteAsync(
+                    context, StatusCodes.Status504GatewayTimeout, ProblemCodes.GatewayTimeout, "Gateway timeout", "The request took longer than the gateway allows."),
+            });
 
         builder.Services.AddHttpClient(DestinationsHealthCheck.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(2));
+        builder.Services.AddHttpClient(ApiDocumentsApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddHealthChecks()
             .AddCheck<DestinationsHealthCheck>("destinations", tags: [HealthTags.Ready]);
+        builder.Services.AddOpenApi("gateway");
         return builder;
+    }
+
+    /// <summary>After authentication: per-key rate limit, request timeouts, body size limit.</summary>
+    public static WebApplication UseGatewayLimits(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        return app;
+    }
+
+    /// <summary>The proxied routes, with problem+json for forwarding failures, and a problem+json 404 for anything unrouted.</summary>
+    public static WebApplication MapGatewayProxy(this WebApplication app)
+    {
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<ForwarderProblemsMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        app.MapFallback(context => ProblemResponses.WriteAsync(
+                context, StatusCodes.Status404NotFound, ProblemCodes.NotFound, "Not found", "No route for this method and path."))
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+        return app;
     }
 }

@@ -4,12 +4,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using RunMesh.Hosting.Identity;
 
 namespace RunMesh.Hosting.Diagnostics;
 
 /// <summary>
 /// <c>GET /diagnostics/ping/{service}</c>: sends <see cref="MeshPing"/> to another service's
 /// <c>{service}-diagnostics</c> queue and reports who answered. Each bus-connected service answers on its own queue.
+/// Needs role admin (the gateway's identity token).
 /// </summary>
 public static class MeshPingExtensions
 {
@@ -33,6 +35,7 @@ public static class MeshPingExtensions
         endpoints.MapGet("/diagnostics/ping/{service:regex(^[a-z][a-z0-9-]{{0,40}}$)}", PingAsync)
             .WithName("PingService")
             .WithTags("Diagnostics")
+            .RequireAuthorization(Roles.Admin)
             .ExcludeFromDescription();
         return endpoints;
     }

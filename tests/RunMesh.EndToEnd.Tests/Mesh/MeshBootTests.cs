@@ -28,7 +28,7 @@ public sealed class MeshBootTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         var sender = fixture.Mesh.Service(from);
         var receiver = fixture.Mesh.Service(to);
 
-        using var response = await sender.Http.GetAsync($"/diagnostics/ping/{to}");
+        using var response = await fixture.Mesh.ServiceClient(from).GetAsync($"/diagnostics/ping/{to}");
         var body = await response.Content.ReadAsStringAsync();
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
@@ -56,7 +56,7 @@ public sealed class MeshBootTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         await Eventually.UntilAsync(
             async () =>
             {
-                using var response = await fixture.Mesh.Service("orchestrator").Http.GetAsync("/diagnostics/ping/approval");
+                using var response = await fixture.Mesh.ServiceClient("orchestrator").GetAsync("/diagnostics/ping/approval");
                 return response.StatusCode == HttpStatusCode.OK
                     && JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("responderProcessId").GetInt32() == approval.ProcessId;
             },
@@ -97,12 +97,12 @@ public sealed class MeshBootTests(MeshFixture fixture) : IClassFixture<MeshFixtu
     [Fact]
     public async Task Correlation_id_from_the_caller_is_returned_and_logged()
     {
-        var orchestrator = fixture.Mesh.Service("orchestrator");
+        var orchestrator = fixture.Mesh.ServiceClient("orchestrator");
         var correlationId = $"test-{Guid.NewGuid():N}";
         using var request = new HttpRequestMessage(HttpMethod.Get, "/diagnostics/ping/approval");
         request.Headers.Add("X-Correlation-Id", correlationId);
 
-        using var response = await orchestrator.Http.SendAsync(request);
+        using var response = await orchestrator.SendAsync(request);
 
         response.Headers.GetValues("X-Correlation-Id").ShouldBe([correlationId]);
     }

@@ -1,18 +1,50 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+
 namespace RunMesh.Testing.Infrastructure;
 
 /// <summary>
 /// The whole mesh as child processes for end-to-end tests: orchestrator, phase workers, approval and report
 /// (each with its own isolated database and the test's vhost), then the gateway routing to them.
+/// Key material is made per mesh: a P-256 signing key pair (the gateway gets the private half, every service the
+/// public half) and one API key per role.
 /// </summary>
 public sealed class MeshHarness : IAsyncDisposable
 {
+    /// <summary>The four roles, lowest first.</summary>
+    public static readonly IReadOnlyList<string> Roles = ["viewer", "submitter", "approver", "admin"];
+
     private readonly List<ServiceProcess> _services = [];
     private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<HttpClient> _clients = [];
+    private readonly Dictionary<string, string> _apiKeys;
+    private readonly string _keyDirectory;
+    private Dictionary<string, string> _gatewayConfiguration = [];
 
     private MeshHarness(IsolatedVirtualHost broker)
     {
         Broker = broker;
+        _keyDirectory = Directory.CreateTempSubdirectory("runmesh-keys-").FullName;
+        SigningKey = IdentityTokens.NewKey();
+        PrivateKeyPath = Path.Combine(_keyDirectory, "gateway-signing.key");
+        PublicKeyPath = Path.Combine(_keyDirectory, "gateway-signing.pub");
+        File.WriteAllText(PrivateKeyPath, SigningKey.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(PublicKeyPath, SigningKey.ExportSubjectPublicKeyInfoPem());
+        _apiKeys = Roles.ToDictionary(role => role, role => $"rm_{role}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}");
     }
+
+    /// <summary>The gateway's signing key (tests mint identity tokens with it, as if they were the gateway).</summary>
+    public ECDsa SigningKey { get; }
+
+    /// <summary>The PEM file of the gateway's private key.</summary>
+    public string PrivateKeyPath { get; }
+
+    /// <summary>The PEM file of the gateway's public key, given to every service.</summary>
+    public string PublicKeyPath { get; }
+
+    /// <summary>The API key of the identity <c>test-{role}</c>, which has <paramref name="role"/>.</summary>
+    public string ApiKey(string role) => _apiKeys[role];
 
     /// <summary>The vhost every service of this mesh uses.</summary>
     public IsolatedVirtualHost Broker { get; }
@@ -35,7 +67,13 @@ public sealed class MeshHarness : IAsyncDisposable
         var mesh = new MeshHarness(broker);
         try
         {
-            var bus = new Dictionary<string, string> { ["RabbitMq:Url"] = broker.AmqpUrl.ToString() };
+            var bus = new Dictionary<string, string>
+            {
+                ["RabbitMq:Url"] = broker.AmqpUrl.ToString(),
+                ["Identity:GatewayPublicKeyPath"] = mesh.PublicKeyPath,
+                // Request lines in the log show which service a request reached.
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+            };
             foreach (var (name, project) in new[] { ("orchestrator", "Orchestrator"), ("approval", "Approval"), ("report", "Report") })
             {
                 var database = await IsolatedDatabase.CreateAsync(servers, $"{purpose}_{name}");
@@ -48,7 +86,13 @@ public sealed class MeshHarness : IAsyncDisposable
                 mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", bus);
             }
 
-            var gateway = new Dictionary<string, string>();
+            var gateway = new Dictionary<string, string> { ["Gateway:Signing:PrivateKeyPath"] = mesh.PrivateKeyPath };
+            foreach (var role in Roles)
+            {
+                gateway[$"Gateway:ApiKeys:test-{role}:Role"] = role;
+                gateway[$"Gateway:ApiKeys:test-{role}:KeyHashes:0"] = HashOf(mesh.ApiKey(role));
+            }
+
             foreach (var cluster in new[] { "orchestrator", "approval", "report" })
             {
                 gateway[$"ReverseProxy:Clusters:{cluster}:Destinations:{cluster}-1:Address"] = mesh.Service(cluster).BaseAddress.ToString();
@@ -61,6 +105,7 @@ public sealed class MeshHarness : IAsyncDisposable
             }
 
             await Task.WhenAll(backends.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(90))));
+            mesh._gatewayConfiguration = gateway;
             mesh.Add("gateway", "Gateway", gateway).Start();
             await mesh.Gateway.WaitUntilReadyAsync();
             return mesh;
@@ -79,12 +124,88 @@ public sealed class MeshHarness : IAsyncDisposable
         return service;
     }
 
+    /// <summary>
+    /// Starts another gateway in front of the same services, with <paramref name="overrides"/> on top of the mesh's
+    /// gateway configuration (e.g. a low rate limit, or a destination that does not answer), and waits until it
+    /// answers <c>/health/live</c> (or <c>/health/ready</c> when <paramref name="waitUntilReady"/>).
+    /// </summary>
+    public async Task<ServiceProcess> StartGatewayAsync(string name, IReadOnlyDictionary<string, string> overrides, bool waitUntilReady = true)
+    {
+        var configuration = new Dictionary<string, string>(_gatewayConfiguration);
+        foreach (var (key, value) in overrides)
+        {
+            configuration[key] = value;
+        }
+
+        var gateway = Add(name, "Gateway", configuration);
+        gateway.Start();
+        if (waitUntilReady)
+        {
+            await gateway.WaitUntilReadyAsync();
+        }
+        else
+        {
+            await Eventually.UntilAsync(
+                async () => gateway.IsRunning
+                    ? (await gateway.Http.GetAsync("/health/live")).IsSuccessStatusCode
+                    : throw new InvalidOperationException($"{name} exited.{Environment.NewLine}{gateway.LogTail()}"),
+                TimeSpan.FromSeconds(60), $"{name} to answer /health/live", () => gateway.LogTail());
+        }
+
+        return gateway;
+    }
+
+    /// <summary>
+    /// A client for <paramref name="gateway"/> (the mesh's by default) that sends the API key of <paramref name="role"/>
+    /// (none when null) as <c>X-Api-Key</c>, or as <c>Authorization: Bearer</c> when <paramref name="asBearer"/>.
+    /// </summary>
+    public HttpClient GatewayClient(string? role, bool asBearer = false, ServiceProcess? gateway = null)
+    {
+        var client = new HttpClient { BaseAddress = (gateway ?? Gateway).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (role is not null)
+        {
+            if (asBearer)
+            {
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey(role));
+            }
+            else
+            {
+                client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(role));
+            }
+        }
+
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>A client that calls service <paramref name="name"/> directly with a fresh identity token for <paramref name="role"/>, as the gateway would.</summary>
+    public HttpClient ServiceClient(string name, string role = "admin")
+    {
+        var service = Service(name);
+        var audience = name.StartsWith("phase-worker", StringComparison.Ordinal) ? "phase-worker" : name;
+        var client = new HttpClient(new IdentityTokenHandler(SigningKey, audience, role))
+        {
+            BaseAddress = service.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>How an API key is configured: <c>sha256:</c> and the hex SHA-256 of its UTF-8 bytes.</summary>
+    public static string HashOf(string apiKey) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+
     /// <summary>The log tails of every service, for a failure message.</summary>
     public string LogTails(int lines = 40) => string.Join(Environment.NewLine, _services.Select(s => s.LogTail(lines)));
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
         await Task.WhenAll(_services.Select(s => s.DisposeAsync().AsTask()));
         foreach (var owned in _owned)
         {
@@ -92,5 +213,7 @@ public sealed class MeshHarness : IAsyncDisposable
         }
 
         await Broker.DisposeAsync();
+        SigningKey.Dispose();
+        Directory.Delete(_keyDirectory, recursive: true);
     }
 }

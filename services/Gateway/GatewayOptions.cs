@@ -1,0 +1,106 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+using RunMesh.Hosting.Identity;
+
+namespace RunMesh.Gateway;
+
+/// <summary>The gateway's settings: configuration section <c>Gateway</c>, validated on start.</summary>
+public sealed partial class GatewayOptions : IValidatableObject
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Gateway";
+
+    /// <summary>
+    /// API keys by identity (<c>Gateway:ApiKeys:&lt;identity&gt;:Role</c> and <c>…:KeyHashes</c>). Only hashes are
+    /// configured; several per identity, so a new key can be handed out before the old one is removed.
+    /// </summary>
+    public Dictionary<string, ApiKeyIdentity> ApiKeys { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The largest request body the gateway forwards (1 MiB by default); larger → 413.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a request may take end to end (except the event stream); then 504.</summary>
+    [Range(1, 3600)]
+    public int RequestTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Per-API-key rate limit.</summary>
+    public RateLimitSettings RateLimit { get; set; } = new();
+
+    /// <summary>The key that signs the identity forwarded to the services.</summary>
+    public SigningSettings Signing { get; set; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (identity, entry) in ApiKeys)
+        {
+            if (!Roles.IsKnown(entry.Role))
+            {
+                yield return new ValidationResult(
+                    $"Gateway:ApiKeys:{identity}:Role must be one of {string.Join(", ", Roles.Ordered)}.", [nameof(ApiKeys)]);
+            }
+
+            for (var i = 0; i < entry.KeyHashes.Count; i++)
+            {
+                if (!KeyHashPattern().IsMatch(entry.KeyHashes[i]))
+                {
+                    // The value is a hash, not a secret, but it is not echoed either: the position is enough.
+                    yield return new ValidationResult(
+                        $"Gateway:ApiKeys:{identity}:KeyHashes:{i} must be 'sha256:' and 64 lower-case hex digits (the SHA-256 of the key's UTF-8 bytes).",
+                        [nameof(ApiKeys)]);
+                }
+            }
+        }
+
+        if (RateLimit.PermitsPerMinute < 1)
+        {
+            yield return new ValidationResult("Gateway:RateLimit:PermitsPerMinute must be at least 1.", [nameof(RateLimit)]);
+        }
+
+        if (string.IsNullOrWhiteSpace(Signing.PrivateKeyPath) == string.IsNullOrWhiteSpace(Signing.PrivateKeyPem))
+        {
+            yield return new ValidationResult(
+                "Set exactly one of Gateway:Signing:PrivateKeyPath (a PEM file; deploy/local/gateway-keys.sh makes one) or Gateway:Signing:PrivateKeyPem.",
+                [nameof(Signing)]);
+        }
+
+        if (Signing.TokenLifetimeSeconds is < 5 or > 60)
+        {
+            yield return new ValidationResult("Gateway:Signing:TokenLifetimeSeconds must be between 5 and 60.", [nameof(Signing)]);
+        }
+    }
+
+    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
+    private static partial Regex KeyHashPattern();
+}
+
+/// <summary>One identity's API keys and role.</summary>
+public sealed class ApiKeyIdentity
+{
+    /// <summary><c>viewer</c>, <c>submitter</c>, <c>approver</c> or <c>admin</c>.</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary><c>sha256:&lt;hex&gt;</c> of each key's UTF-8 bytes.</summary>
+    public List<string> KeyHashes { get; set; } = [];
+}
+
+/// <summary>Per-API-key rate limit: a fixed window of one minute.</summary>
+public sealed class RateLimitSettings
+{
+    /// <summary>Requests per key and minute (1,200 by default).</summary>
+    public int PermitsPerMinute { get; set; } = 1200;
+}
+
+/// <summary>The gateway's ES256 signing key (a P-256 private key, PEM).</summary>
+public sealed class SigningSettings
+{
+    /// <summary>A PEM file with the private key.</summary>
+    public string? PrivateKeyPath { get; set; }
+
+    /// <summary>The private key as PEM text (e.g. from a secret store).</summary>
+    public string? PrivateKeyPem { get; set; }
+
+    /// <summary>How long a forwarded identity token lives (at most 60 s).</summary>
+    public int TokenLifetimeSeconds { get; set; } = 60;
+}

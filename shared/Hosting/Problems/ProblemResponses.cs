@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RunMesh.Hosting.Problems;
+
+/// <summary>
+/// The one problem+json shape (RFC 9457) every RunMesh error has: <c>type</c>, <c>title</c>, <c>status</c>,
+/// <c>detail</c> and a stable <c>code</c> extension that clients switch on.
+/// </summary>
+public static class ProblemResponses
+{
+    /// <summary>The <c>type</c> URI of a problem with <paramref name="code"/> (a URN: stable, not meant to be fetched).</summary>
+    public static string TypeOf(string code) => $"urn:runmesh:problem:{code}";
+
+    /// <summary>A problem with the RunMesh shape.</summary>
+    public static ProblemDetails Create(int status, string code, string title, string detail) => new()
+    {
+        Type = TypeOf(code),
+        Title = title,
+        Status = status,
+        Detail = detail,
+        Extensions = { ["code"] = code },
+    };
+
+    /// <summary>Writes the problem as the response (status, <c>application/problem+json</c>). Never put a secret in <paramref name="detail"/>.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, string code, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        var problem = Create(status, code, title, detail);
+        var service = context.RequestServices.GetService<IProblemDetailsService>();
+        if (service is null || !await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            await context.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json");
+        }
+    }
+}
+
+/// <summary>Problem codes shared by the gateway and the services' identity checks.</summary>
+public static class ProblemCodes
+{
+    /// <summary>No credential, or one that is not valid (401).</summary>
+    public const string Unauthenticated = "unauthenticated";
+
+    /// <summary>A valid credential whose role is too low (403).</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>The request body is over the limit (413).</summary>
+    public const string PayloadTooLarge = "payload_too_large";
+
+    /// <summary>Too many requests for this API key (429).</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>No destination of the service is available (503).</summary>
+    public const string ServiceUnavailable = "service_unavailable";
+
+    /// <summary>The service could not be reached or answered badly (502).</summary>
+    public const string BadGateway = "bad_gateway";
+
+    /// <summary>The service did not answer within the request timeout (504).</summary>
+    public const string GatewayTimeout = "gateway_timeout";
+
+    /// <summary>The request could not be read (400).</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>No route for this path and method (404).</summary>
+    public const string NotFound = "not_found";
+}
