@@ -2,7 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using RunMesh.Hosting.Database;
 using RunMesh.Messaging.Outbox;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Admission;
 using RunMesh.Orchestrator.Runs.Journal;
+using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Persistence;
 
@@ -23,6 +25,18 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
 
     /// <summary>Durable deadlines watched by the deadline scan.</summary>
     public DbSet<RunDeadlineRow> RunDeadlines => Set<RunDeadlineRow>();
+
+    /// <summary>Registered templates.</summary>
+    public DbSet<TemplateRow> Templates => Set<TemplateRow>();
+
+    /// <summary>Which run holds each input bundle hash.</summary>
+    public DbSet<InputBundleClaim> InputBundleClaims => Set<InputBundleClaim>();
+
+    /// <summary>Sender-chosen run ids that point at another run.</summary>
+    public DbSet<RunAlias> RunAliases => Set<RunAlias>();
+
+    /// <summary>Idempotency keys of run starts.</summary>
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder)

@@ -22,10 +22,15 @@ internal sealed class RunRecordConfiguration : IEntityTypeConfiguration<RunRecor
         run.Property(r => r.Approval).HasJsonConversion();
         run.Property(r => r.Retry).HasJsonConversion();
         run.Property(r => r.ReportUrl).HasMaxLength(512);
+        run.Property(r => r.TemplateName).HasMaxLength(63);
+        run.Property(r => r.RequestedBy).HasMaxLength(200);
+        run.Property(r => r.Labels).HasJsonConversion();
         run.Ignore(r => r.Target);
         run.Ignore(r => r.CurrentPhase);
         run.Ignore(r => r.CurrentPlan);
         run.HasIndex(r => new { r.CreatedAt, r.CorrelationId });
         run.HasIndex(r => r.CurrentState);
+        run.HasIndex(r => new { r.TemplateName, r.TemplateVersion });
+        run.HasIndex(r => r.Labels).HasMethod("gin");
     }
 }

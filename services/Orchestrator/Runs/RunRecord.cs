@@ -20,6 +20,18 @@ public sealed class RunRecord : SagaStateMachineInstance
     /// <summary>The state machine's state name (<c>Pending</c>, <c>Running</c>, …).</summary>
     public string CurrentState { get; set; } = "";
 
+    /// <summary>The template's name (also in <see cref="Definition"/>; a column of its own for listing and filtering).</summary>
+    public string TemplateName { get; set; } = "";
+
+    /// <summary>The template's version.</summary>
+    public int TemplateVersion { get; set; }
+
+    /// <summary>The run's labels (a column of its own for <c>?label=</c> filters).</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    /// <summary>Who started the run (the gateway identity, or <c>StartRun.RequestedBy</c>).</summary>
+    public string? RequestedBy { get; set; }
+
     /// <summary>What the run executes; fixed at admission.</summary>
     public RunDefinition Definition { get; set; } = null!;
 

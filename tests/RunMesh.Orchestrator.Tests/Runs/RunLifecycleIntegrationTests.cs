@@ -80,6 +80,8 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
                 CorrelationId = runId,
                 CurrentState = "Pending",
                 CreatedAt = DateTimeOffset.UtcNow,
+                TemplateName = "spec-review",
+                TemplateVersion = 1,
                 Definition = new RunDefinition
                 {
                     Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },

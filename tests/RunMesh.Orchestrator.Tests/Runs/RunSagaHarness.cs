@@ -77,6 +77,8 @@ internal sealed class RunSagaHarness : IAsyncDisposable
             CorrelationId = runId,
             CurrentState = Machine.Pending.Name,
             CreatedAt = DateTimeOffset.UtcNow,
+            TemplateName = "spec-review",
+            TemplateVersion = 1,
             Definition = new RunDefinition
             {
                 Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },

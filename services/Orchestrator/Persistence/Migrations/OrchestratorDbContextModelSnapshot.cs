@@ -239,6 +239,101 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                     b.ToTable("outbox_state", (string)null);
                 });
 
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Admission.IdempotencyRecord", b =>
+                {
+                    b.Property<string>("Identity")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("identity");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("ResponseBody")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("response_body");
+
+                    b.Property<int?>("ResponseStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("response_status");
+
+                    b.HasKey("Identity", "Key")
+                        .HasName("pk_idempotency_keys");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_idempotency_keys_expires_at");
+
+                    b.ToTable("idempotency_keys", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Admission.InputBundleClaim", b =>
+                {
+                    b.Property<string>("InputBundleHash")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("input_bundle_hash");
+
+                    b.Property<DateTimeOffset>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_at");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("InputBundleHash")
+                        .HasName("pk_input_bundle_claims");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_input_bundle_claims_run_id");
+
+                    b.ToTable("input_bundle_claims", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Admission.RunAlias", b =>
+                {
+                    b.Property<Guid>("AliasRunId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("alias_run_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("PublishedGeneration")
+                        .HasColumnType("integer")
+                        .HasColumnName("published_generation");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("AliasRunId")
+                        .HasName("pk_run_aliases");
+
+                    b.HasIndex("RunId")
+                        .HasDatabaseName("ix_run_aliases_run_id");
+
+                    b.ToTable("run_aliases", (string)null);
+                });
+
             modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.ArtifactBlob", b =>
                 {
                     b.Property<string>("Digest")
@@ -418,6 +513,11 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("generation");
 
+                    b.Property<string>("Labels")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("labels");
+
                     b.Property<string>("Outputs")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -441,6 +541,11 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasColumnType("character varying(512)")
                         .HasColumnName("report_url");
 
+                    b.Property<string>("RequestedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("requested_by");
+
                     b.Property<string>("Retry")
                         .HasColumnType("jsonb")
                         .HasColumnName("retry");
@@ -455,6 +560,16 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
 
+                    b.Property<string>("TemplateName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("template_name");
+
+                    b.Property<int>("TemplateVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("template_version");
+
                     b.Property<string>("Usage")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -466,10 +581,58 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                     b.HasIndex("CurrentState")
                         .HasDatabaseName("ix_runs_state");
 
+                    b.HasIndex("Labels")
+                        .HasDatabaseName("ix_runs_labels");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Labels"), "gin");
+
                     b.HasIndex("CreatedAt", "CorrelationId")
                         .HasDatabaseName("ix_runs_created_at_run_id");
 
+                    b.HasIndex("TemplateName", "TemplateVersion")
+                        .HasDatabaseName("ix_runs_template_name_template_version");
+
                     b.ToTable("runs", (string)null);
+                });
+
+            modelBuilder.Entity("RunMesh.Orchestrator.Templates.TemplateRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<string>("CanonicalJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("canonical_json");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("hash");
+
+                    b.HasKey("Name", "Version")
+                        .HasName("pk_templates");
+
+                    b.HasIndex("Hash")
+                        .HasDatabaseName("ix_templates_hash");
+
+                    b.ToTable("templates", (string)null);
                 });
 
             modelBuilder.Entity("RunMesh.Messaging.Outbox.OutboxMessage", b =>
