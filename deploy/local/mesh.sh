@@ -152,6 +152,45 @@ run_demo() {
     echo >&2
     log "demo: the orchestrator's OpenAPI document through the gateway: $gateway/openapi/orchestrator.json (browse: $gateway/docs)"
     curl -fsS -o /dev/null "$gateway/openapi/orchestrator.json" || die "the orchestrator's OpenAPI document is not served"
+    run_demo_workflow "$gateway"
+}
+
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+
+# Registers the spec-review template, starts a run of it and follows it to its end through the public API.
+run_demo_workflow() {
+    local gateway=$1 code body run_id state feature
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-Api-Key: $RUNMESH_ADMIN_KEY" \
+        -H 'Content-Type: application/yaml' --data-binary "@$SCRIPT_DIR/demo/spec-review.yaml" "$gateway/api/templates")
+    [[ $code == 201 || $code == 200 ]] || die "registering the demo template answered $code"
+    log "demo: template spec-review@1 registered ($code)"
+
+    feature="dark mode, demo at $(date -u +%H:%M:%S)"
+    body=$(curl -fsS -X POST -H "X-Api-Key: $RUNMESH_SUBMITTER_KEY" -H 'Content-Type: application/json' \
+        -d "{\"template\":\"spec-review@1\",\"inputs\":{\"feature\":\"$feature\"},\"model\":{\"name\":\"mock\"},\"options\":{\"labels\":{\"source\":\"demo\"}}}" \
+        "$gateway/api/runs") || die "starting the demo run failed"
+    run_id=$(json_field "['runId']" <<<"$body")
+    log "demo: run $run_id started; following it"
+    for _ in $(seq 1 300); do
+        body=$(curl -fsS -H "X-Api-Key: $RUNMESH_VIEWER_KEY" "$gateway/api/runs/$run_id") || die "reading the demo run failed"
+        state=$(json_field "['state']" <<<"$body")
+        case $state in
+        completed | failed | aborted | cancelled) break ;;
+        esac
+        sleep 0.2
+    done
+    [[ $state == completed ]] || die "the demo run ended $state: $body"
+    python3 - "$body" <<'PY' >&2
+import json, sys
+run = json.loads(sys.argv[1])
+print(f"[mesh] demo: run {run['runId']} {run['state']}")
+for phase in run.get("phases", []):
+    print(f"[mesh]   phase {phase['key']:<8} {phase['state']:<10} attempts {phase['attempts']}  artifact {phase.get('artifactDigest')}")
+usage = run.get("usage", {})
+print(f"[mesh]   usage: {usage.get('inputTokens')} input tokens, {usage.get('outputTokens')} output tokens, {usage.get('costUsd')} USD")
+PY
+    log "demo: events: $gateway/api/runs/$run_id/events   artifacts: $gateway/api/runs/$run_id/artifacts/review"
+    echo "RUNMESH_DEMO_RUN_ID=$run_id" >>"$STATE_DIR/env"
 }
 
 up() {

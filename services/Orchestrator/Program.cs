@@ -1,6 +1,8 @@
 using RunMesh.Hosting;
 using RunMesh.Hosting.Diagnostics;
 using RunMesh.Orchestrator.Extensions;
+using RunMesh.Orchestrator.Runs.Api;
+using RunMesh.Orchestrator.Templates;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +13,9 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapMeshPing();
+app.MapRunQueriesApi();
+app.MapRunCommandsApi();
+app.MapTemplatesApi();
 
 app.Run();
 

@@ -4,7 +4,9 @@ using RunMesh.Messaging.Outbox;
 using RunMesh.Messaging.Saga;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Admission;
 using RunMesh.Orchestrator.Runs.Journal;
+using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Extensions;
 
@@ -19,11 +21,15 @@ internal static class OrchestratorExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<IRunJournal, EfRunJournal>();
+        builder.Services.AddScoped<TemplateRegistry>();
+        builder.Services.AddScoped<RunAdmission>();
+        builder.Services.AddScoped<IdempotencyKeys>();
 
         builder.AddServiceBus(bus =>
         {
             bus.AddPostgresOutbox<OrchestratorDbContext>(outbox => outbox.UseBusOutbox());
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<OrchestratorDbContext>(context));
+            bus.AddConsumer<StartRunConsumer>();
             bus.AddSagaStateMachine<RunStateMachine, RunRecord>()
                 .Endpoint(e => e.Name = "runs")
                 .PostgresRepository(r => r.ExistingDbContext<OrchestratorDbContext>());

@@ -21,6 +21,18 @@ public interface IRunJournal
     /// <summary>Removes the run's deadline of <paramref name="kind"/>, if any.</summary>
     Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims <paramref name="inputBundleHash"/> for <paramref name="runId"/>: true when the run holds it afterwards (it
+    /// was free or already the run's), false when another run holds it.
+    /// </summary>
+    Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>Releases the claim on <paramref name="inputBundleHash"/> if <paramref name="runId"/> holds it.</summary>
+    Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>The sender-chosen ids that were deduplicated onto the run and still wait for this generation's <c>RunFinished</c>.</summary>
+    Task<IReadOnlyList<Guid>> TakeAliasesToNotifyAsync(Guid runId, int generation, CancellationToken cancellationToken);
+
     /// <summary>The run's latest events (including those appended in this transaction), oldest first.</summary>
     Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken);
 }

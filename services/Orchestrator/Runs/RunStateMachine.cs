@@ -44,7 +44,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
             When(RunTimedOut).Step((step, c) => step.TimeOutAsync(c.Message, c.MessageId)).MoveToTarget(this));
 
         During(Failed,
-            When(RetryRequested).Step((step, c) => step.RetryAsync(c.Message)).MoveToTarget(this));
+            When(RetryRequested).Step((step, c) => step.RetryAsync(c.Message, c.MessageId)).MoveToTarget(this));
 
         DuringAny(
             When(ReportReady).Step((step, c) => { step.RecordReport(c.Message); return Task.CompletedTask; }));

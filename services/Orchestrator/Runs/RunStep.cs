@@ -415,8 +415,14 @@ internal sealed class RunStep
             Run.StartedAt is null ? null : Run.CurrentPhase.Key);
     }
 
-    public async Task RetryAsync(RetryRun message)
+    public async Task RetryAsync(RetryRun message, Guid? messageId)
     {
+        if (!await _journal.ClaimInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _bus.CancellationToken))
+        {
+            Ignore(nameof(RetryRun), "an identical run holds the input bundle meanwhile (run_not_retryable)", messageId);
+            return;
+        }
+
         Run.Error = null;
         Run.EndedAt = null;
         Run.Approval = null;
@@ -517,8 +523,20 @@ internal sealed class RunStep
             ["error"] = error is null ? null : new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["phaseKey"] = error.PhaseKey },
         }, $"finished:{Run.Generation}");
 
+        // The input bundle stays claimed by a completed run (identical starts are answered with it); any other end frees it.
+        if (state != ContractRunState.Completed)
+        {
+            await _journal.ReleaseInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _bus.CancellationToken);
+        }
+
         var lastEvents = await _journal.RecentEventsAsync(Run.CorrelationId, LastEventsInRunFinished, _bus.CancellationToken);
-        await _bus.Publish(RunFinishedMessage.From(Run, state, lastEvents, Now));
+        var finished = RunFinishedMessage.From(Run, state, lastEvents, Now);
+        await _bus.Publish(finished);
+        foreach (var alias in await _journal.TakeAliasesToNotifyAsync(Run.CorrelationId, Run.Generation, _bus.CancellationToken))
+        {
+            await _bus.Publish(finished with { RunId = alias, AliasOf = Run.CorrelationId });
+        }
+
         Run.Target = state;
     }
 

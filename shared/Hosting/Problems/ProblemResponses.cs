@@ -23,6 +23,17 @@ public static class ProblemResponses
         Extensions = { ["code"] = code },
     };
 
+    /// <summary>
+    /// A problem with the RunMesh shape and an <c>errors</c> extension listing every thing that was wrong (for
+    /// validation; each item is serialized as JSON, e.g. <c>{path, message}</c>).
+    /// </summary>
+    public static ProblemDetails Create<TError>(int status, string code, string title, string detail, IReadOnlyList<TError> errors)
+    {
+        var problem = Create(status, code, title, detail);
+        problem.Extensions["errors"] = errors;
+        return problem;
+    }
+
     /// <summary>Writes the problem as the response (status, <c>application/problem+json</c>). Never put a secret in <paramref name="detail"/>.</summary>
     public static async Task WriteAsync(HttpContext context, int status, string code, string title, string detail)
     {
@@ -62,6 +73,15 @@ public static class ProblemCodes
 
     /// <summary>The request could not be read (400).</summary>
     public const string BadRequest = "bad_request";
+
+    /// <summary>
+    /// A service's API could not accept the request as sent (400): malformed JSON, a wrong type, an unknown field, an
+    /// empty body, a bad query parameter.
+    /// </summary>
+    public const string InvalidRequest = "invalid_request";
+
+    /// <summary>The request body's content type is not one the endpoint reads (415).</summary>
+    public const string UnsupportedMediaType = "unsupported_media_type";
 
     /// <summary>No route for this path and method (404).</summary>
     public const string NotFound = "not_found";

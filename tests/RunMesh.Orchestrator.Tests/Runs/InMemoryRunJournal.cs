@@ -44,6 +44,24 @@ internal sealed class InMemoryRunJournal : IRunJournal
         return Task.CompletedTask;
     }
 
+    private readonly ConcurrentDictionary<string, Guid> _claims = new();
+
+    public ConcurrentDictionary<Guid, int> Aliases { get; } = new();
+
+    public Guid? ClaimHolder(string inputBundleHash) => _claims.TryGetValue(inputBundleHash, out var runId) ? runId : null;
+
+    public Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken) =>
+        Task.FromResult(_claims.GetOrAdd(inputBundleHash, runId) == runId);
+
+    public Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken)
+    {
+        _claims.TryRemove(new KeyValuePair<string, Guid>(inputBundleHash, runId));
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<Guid>> TakeAliasesToNotifyAsync(Guid runId, int generation, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Guid>>([]);
+
     public Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<RunEventSummary>>(Events(runId).TakeLast(count)
             .Select(e => new RunEventSummary { Seq = e.Seq, Type = e.Type, At = e.At, Payload = e.Payload.DeepClone() })

@@ -19,6 +19,7 @@ public sealed class MeshHarness : IAsyncDisposable
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly List<HttpClient> _clients = [];
     private readonly Dictionary<string, string> _apiKeys;
+    private readonly Dictionary<string, IsolatedDatabase> _databases = [];
     private readonly string _keyDirectory;
     private Dictionary<string, string> _gatewayConfiguration = [];
 
@@ -52,6 +53,10 @@ public sealed class MeshHarness : IAsyncDisposable
     /// <summary>The gateway (the mesh's only public door).</summary>
     public ServiceProcess Gateway => Service("gateway");
 
+    /// <summary>The database of service <paramref name="name"/> (orchestrator, approval or report), for tests that arrange or inspect its rows.</summary>
+    public IsolatedDatabase DatabaseOf(string name) =>
+        _databases.TryGetValue(name, out var database) ? database : throw new ArgumentException($"No database for {name} in this mesh.", nameof(name));
+
     /// <summary>All processes of the mesh.</summary>
     public IReadOnlyList<ServiceProcess> Services => _services;
 
@@ -78,6 +83,7 @@ public sealed class MeshHarness : IAsyncDisposable
             {
                 var database = await IsolatedDatabase.CreateAsync(servers, $"{purpose}_{name}");
                 mesh._owned.Add(database);
+                mesh._databases[name] = database;
                 mesh.Add(name, project, new Dictionary<string, string>(bus) { ["ConnectionStrings:Database"] = database.ConnectionString });
             }
 

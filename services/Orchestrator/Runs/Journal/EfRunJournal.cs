@@ -54,6 +54,30 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
         db.Database.ExecuteSqlInterpolatedAsync(
             $"DELETE FROM run_deadlines WHERE run_id = {runId} AND kind = {kind.ToString()}", cancellationToken);
 
+    public async Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO input_bundle_claims (input_bundle_hash, run_id, claimed_at) VALUES ({inputBundleHash}, {runId}, {now}) ON CONFLICT DO NOTHING",
+            cancellationToken);
+        var holder = await EntityFrameworkQueryableExtensions.SingleAsync(
+            db.InputBundleClaims.AsNoTracking().Where(c => c.InputBundleHash == inputBundleHash).Select(c => c.RunId), cancellationToken);
+        return holder == runId;
+    }
+
+    public Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"DELETE FROM input_bundle_claims WHERE input_bundle_hash = {inputBundleHash} AND run_id = {runId}", cancellationToken);
+
+    public async Task<IReadOnlyList<Guid>> TakeAliasesToNotifyAsync(Guid runId, int generation, CancellationToken cancellationToken)
+    {
+        var aliases = await EntityFrameworkQueryableExtensions.ToListAsync(
+            db.RunAliases.FromSqlInterpolated(
+                $"UPDATE run_aliases SET published_generation = {generation} WHERE run_id = {runId} AND published_generation < {generation} RETURNING *"),
+            cancellationToken);
+        return aliases.Select(a => a.AliasRunId).ToList();
+    }
+
     public async Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken)
     {
         var pending = db.ChangeTracker.Entries<RunEventRow>()

@@ -1,0 +1,29 @@
+using RunMesh.Orchestrator.Templates;
+
+namespace RunMesh.Orchestrator.Runs.Admission;
+
+/// <summary>What admission decided about a start request.</summary>
+public abstract record AdmissionOutcome
+{
+    private AdmissionOutcome()
+    {
+    }
+
+    /// <summary>A new run was created (it is Pending; <see cref="RunAdmitted"/> is on its way).</summary>
+    public sealed record Created(Guid RunId) : AdmissionOutcome;
+
+    /// <summary>
+    /// An identical run answers the request: completed (nothing is executed) or still in flight (the request joins it).
+    /// <see cref="AliasRunId"/> is the sender's own id when it differs and was recorded as an alias.
+    /// </summary>
+    public sealed record Deduplicated(Guid RunId, string State, Guid? AliasRunId) : AdmissionOutcome;
+
+    /// <summary>A run with this id already exists (the same start sent again): nothing new is started.</summary>
+    public sealed record AlreadyExists(Guid RunId) : AdmissionOutcome;
+
+    /// <summary>The template reference matches no registered template.</summary>
+    public sealed record TemplateNotFound(string Reference) : AdmissionOutcome;
+
+    /// <summary>The inputs, options or budget are not acceptable for the template (422).</summary>
+    public sealed record Refused(string Code, IReadOnlyList<ValidationProblem> Problems) : AdmissionOutcome;
+}

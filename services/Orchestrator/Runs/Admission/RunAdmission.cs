@@ -1,0 +1,165 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Contracts;
+using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Templates;
+
+namespace RunMesh.Orchestrator.Runs.Admission;
+
+/// <summary>
+/// The one admission path for <c>POST /api/runs</c> and the <see cref="StartRun"/> command (DESIGN.md Run lifecycle
+/// step 1): resolve the template, validate the inputs, compute the input bundle hash, then — in one transaction —
+/// either answer an identical completed or in-flight run (its claim on the hash decides, even under concurrency) or
+/// create the run row in Pending with its first event and publish <see cref="RunAdmitted"/> through the outbox.
+/// </summary>
+public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, TimeProvider clock)
+{
+    /// <summary>Admits <paramref name="start"/>; <paramref name="publish"/> is the transactional publisher of the caller (bus outbox or consume context).</summary>
+    public async Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        if (await FindExistingAsync(start.RunId, cancellationToken) is { } existing)
+        {
+            return new AdmissionOutcome.AlreadyExists(existing);
+        }
+
+        var template = await templates.FindAsync(start.Template, cancellationToken);
+        if (template is null)
+        {
+            return new AdmissionOutcome.TemplateNotFound(start.Template);
+        }
+
+        var problems = RunInputs.Validate(template, start.Inputs).ToList();
+        var budget = RunBudget.Resolve(template.Budget, start.Options.Budget);
+        problems.AddRange(budget.Problems);
+        if (start.Options.MaxDepth is < 0 or > 10)
+        {
+            problems.Add(new ValidationProblem("$.options.maxDepth", "must be between 0 and 10"));
+        }
+
+        if (problems.Count > 0)
+        {
+            return new AdmissionOutcome.Refused(budget.IsAccepted ? "invalid_inputs" : "invalid_budget", problems);
+        }
+
+        var inputBundleHash = RunInputs.InputBundleHash(template.Hash, start.Inputs, start.Model, start.Options);
+        var now = clock.GetUtcNow();
+
+        // Inside a consumer the inbox/outbox transaction is already open: join it. From the API: our own.
+        var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using (transaction)
+        {
+            var claimed = await journal.ClaimInputBundleAsync(inputBundleHash, start.RunId, cancellationToken);
+            if (!claimed && !start.Options.Force)
+            {
+                var holder = await db.InputBundleClaims.AsNoTracking()
+                    .Where(c => c.InputBundleHash == inputBundleHash).Select(c => c.RunId).SingleAsync(cancellationToken);
+                var outcome = await AnswerWithAsync(holder, start, publish, now, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                await CommitAsync(transaction, cancellationToken);
+                return outcome;
+            }
+
+            var run = NewRun(start, template, inputBundleHash, budget.Effective, now);
+            db.Runs.Add(run);
+            run.EventSeq = 1;
+            journal.Append(new RunEventEntry(run.CorrelationId, 1, RunEventTypes.RunCreated, new()
+            {
+                ["template"] = template.Reference,
+                ["templateHash"] = template.Hash,
+                ["inputBundleHash"] = inputBundleHash,
+                ["force"] = start.Options.Force,
+                ["requestedBy"] = start.RequestedBy,
+            }, "created", now));
+            await publish.Publish(new RunAdmitted { RunId = run.CorrelationId }, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await CommitAsync(transaction, cancellationToken);
+            return new AdmissionOutcome.Created(run.CorrelationId);
+        }
+    }
+
+    private static Task CommitAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? own, CancellationToken cancellationToken) =>
+        own?.CommitAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>The run an id names: the run itself, or the run an alias points at.</summary>
+    public async Task<Guid?> FindExistingAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        if (await db.Runs.AsNoTracking().AnyAsync(r => r.CorrelationId == runId, cancellationToken))
+        {
+            return runId;
+        }
+
+        return await db.RunAliases.AsNoTracking().Where(a => a.AliasRunId == runId).Select(a => (Guid?)a.RunId)
+            .SingleOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Answers a start with the run that holds its input bundle. A start that chose its own id keeps it as an alias; if
+    /// the run already ended, the alias learns the outcome at once (its <see cref="RunFinished"/> is published now).
+    /// </summary>
+    private async Task<AdmissionOutcome> AnswerWithAsync(
+        Guid holderId, StartRun start, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Locked like the saga locks it: its event counter must not be bumped by two requests at once.
+        var holder = await EntityFrameworkQueryableExtensions.SingleAsync(
+            db.Runs.FromSqlInterpolated($"SELECT *, xmin FROM runs WHERE run_id = {holderId} FOR UPDATE"), cancellationToken);
+        holder.EventSeq++;
+        journal.Append(new RunEventEntry(holder.CorrelationId, holder.EventSeq, RunEventTypes.RunDeduplicated, new()
+        {
+            ["requestedRunId"] = start.RunId.ToString(),
+            ["requestedBy"] = start.RequestedBy,
+            ["state"] = holder.CurrentState,
+        }, $"deduplicated:{start.RunId}", now));
+
+        Guid? alias = null;
+        if (start.RunId != holderId)
+        {
+            alias = start.RunId;
+            var finished = holder.EndedAt is not null && holder.CurrentState == "Completed";
+            db.RunAliases.Add(new RunAlias
+            {
+                AliasRunId = start.RunId,
+                RunId = holderId,
+                CreatedAt = now,
+                PublishedGeneration = finished ? holder.Generation : 0,
+            });
+            if (finished)
+            {
+                var lastEvents = await journal.RecentEventsAsync(holderId, 20, cancellationToken);
+                var message = RunFinishedMessage.From(holder, RunState.Completed, lastEvents, now);
+                await publish.Publish(message with { RunId = start.RunId, AliasOf = holderId }, cancellationToken);
+            }
+        }
+
+        return new AdmissionOutcome.Deduplicated(holderId, holder.CurrentState, alias);
+    }
+
+    private static RunRecord NewRun(StartRun start, WorkflowTemplate template, string inputBundleHash, Budget? budget, DateTimeOffset now)
+    {
+        var phases = RunPlanning.PhasesOf(template);
+        return new RunRecord
+        {
+            CorrelationId = start.RunId,
+            CurrentState = "Pending",
+            CreatedAt = now,
+            TemplateName = template.Name,
+            TemplateVersion = template.Version,
+            Labels = start.Options.Labels.ToDictionary(l => l.Key, l => l.Value),
+            RequestedBy = start.RequestedBy,
+            Definition = new RunDefinition
+            {
+                Template = new TemplateRef { Name = template.Name, Version = template.Version, Hash = template.Hash },
+                InputBundleHash = inputBundleHash,
+                Inputs = start.Inputs.DeepClone().AsObject(),
+                Model = start.Model.DeepClone().AsObject(),
+                Options = start.Options,
+                Budget = budget,
+                TimeoutSeconds = Math.Min(start.Options.TimeoutSeconds ?? template.TimeoutSeconds, template.TimeoutSeconds),
+                ParentRunId = start.ParentRunId,
+                RequestedBy = start.RequestedBy,
+                Phases = phases,
+            },
+            Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
+        };
+    }
+}

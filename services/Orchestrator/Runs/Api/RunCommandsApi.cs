@@ -1,0 +1,279 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Contracts;
+using RunMesh.Hashing;
+using RunMesh.Hosting.Identity;
+using RunMesh.Hosting.Problems;
+using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs.Admission;
+
+namespace RunMesh.Orchestrator.Runs.Api;
+
+/// <summary>
+/// <c>POST /api/runs</c> (start, with optional <c>Idempotency-Key</c>), <c>POST /api/runs/{id}/cancel</c> and
+/// <c>POST /api/runs/{id}/retry</c>. Each writes what it must and the command it sends in one transaction (bus outbox).
+/// </summary>
+public static class RunCommandsApi
+{
+    private const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>How request bodies are read: camelCase, nothing unknown, numbers only as numbers.</summary>
+    private static readonly JsonSerializerOptions s_strict = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    /// <summary>Maps the run commands.</summary>
+    public static IEndpointRouteBuilder MapRunCommandsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var runs = endpoints.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Roles.Submitter);
+        runs.MapPost("/", StartAsync).WithName("StartRun").WithSummary("Start a run of a template (or be answered with an identical one).");
+        runs.MapPost("/{runId}/cancel", CancelAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended.");
+        runs.MapPost("/{runId}/retry", RetryAsync).WithName("RetryRun").WithSummary("Retry a failed run from its failed phase.");
+        return endpoints;
+    }
+
+    /// <summary>The body of <c>POST /api/runs</c>.</summary>
+    public sealed record StartRunRequest
+    {
+        /// <summary><c>name@version</c> or <c>sha256:…</c>.</summary>
+        public required string Template { get; init; }
+
+        /// <summary>The run's inputs.</summary>
+        public JsonObject? Inputs { get; init; }
+
+        /// <summary>Model settings (name, temperature, maxTokens, …).</summary>
+        public JsonObject? Model { get; init; }
+
+        /// <summary>Options (force, maxDepth, budget, timeoutSeconds, labels).</summary>
+        public RunOptions? Options { get; init; }
+
+        /// <summary>The run that starts this one.</summary>
+        public Guid? ParentRunId { get; init; }
+    }
+
+    /// <summary>The body of <c>POST /api/runs/{id}/cancel</c> (optional).</summary>
+    public sealed record CancelRunRequest
+    {
+        /// <summary>Why; kept in the run's error and event log.</summary>
+        public string? Reason { get; init; }
+    }
+
+    private static async Task<IResult> StartAsync(
+        HttpRequest request, ClaimsPrincipal user, RunAdmission admission, IdempotencyKeys keys, IPublishEndpoint publish,
+        CancellationToken cancellationToken)
+    {
+        var body = await ReadAsync<StartRunRequest>(request, required: true, cancellationToken);
+        if (body.Problem is { } invalid)
+        {
+            return invalid;
+        }
+
+        var start = body.Value!;
+        var identity = user.Identity?.Name ?? "anonymous";
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
+        {
+            return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid Idempotency-Key",
+                $"An Idempotency-Key is at most {MaxIdempotencyKeyLength} printable ASCII characters.");
+        }
+
+        if (key.Length > 0)
+        {
+            var requestHash = Digest.Of(JsonSerializer.SerializeToNode(start, s_strict));
+            switch (await keys.ClaimAsync(identity, key, requestHash, cancellationToken))
+            {
+                case IdempotencyClaim.Replay replay:
+                    return Results.Json(replay.Body, statusCode: replay.Status);
+                case IdempotencyClaim.InProgress:
+                    return Problem(StatusCodes.Status409Conflict, "idempotency_key_in_progress", "Request in progress",
+                        "A request with this Idempotency-Key is still being handled; try again shortly.");
+                case IdempotencyClaim.KeyReused:
+                    return Problem(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused", "Idempotency-Key reused",
+                        "This Idempotency-Key was used for a different request body.");
+            }
+        }
+
+        try
+        {
+            var message = new StartRun
+            {
+                RunId = NewId.NextGuid(),
+                Template = start.Template,
+                Inputs = start.Inputs ?? new JsonObject(),
+                Model = start.Model ?? new JsonObject(),
+                Options = start.Options ?? new RunOptions(),
+                ParentRunId = start.ParentRunId,
+                RequestedBy = identity,
+            };
+            var outcome = await admission.AdmitAsync(message, publish, cancellationToken);
+            var (status, answer) = Answer(outcome);
+            if (key.Length > 0 && status < 500 && answer is JsonObject json)
+            {
+                await keys.CompleteAsync(identity, key, status, json, cancellationToken);
+            }
+
+            return answer is JsonObject accepted ? Results.Json(accepted, statusCode: status) : (IResult)answer;
+        }
+        catch
+        {
+            if (key.Length > 0)
+            {
+                await keys.ReleaseAsync(identity, key, CancellationToken.None);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The HTTP answer to an admission outcome: a JSON body (repeatable under an Idempotency-Key) or a problem.</summary>
+    private static (int Status, object Answer) Answer(AdmissionOutcome outcome) => outcome switch
+    {
+        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, "pending", deduplicated: false)),
+        AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStateNames.ToJson(dedup.State), deduplicated: true)),
+        AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, "pending", deduplicated: true)),
+        AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, Problem(StatusCodes.Status422UnprocessableEntity,
+            "template_not_found", "Template not found", $"No template is registered as '{missing.Reference}'.")),
+        AdmissionOutcome.Refused refused => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
+            StatusCodes.Status422UnprocessableEntity, refused.Code, "The run cannot start with these inputs",
+            $"{refused.Problems.Count} problem(s); see errors.",
+            refused.Problems.Select(p => new { path = p.Path, message = p.Message }).ToList()))),
+        _ => throw new InvalidOperationException($"Unexpected admission outcome {outcome.GetType().Name}."),
+    };
+
+    private static JsonObject Accepted(Guid runId, string state, bool deduplicated) => new()
+    {
+        ["runId"] = runId.ToString(),
+        ["state"] = state,
+        ["deduplicated"] = deduplicated,
+        ["links"] = new JsonObject
+        {
+            ["self"] = $"/api/runs/{runId}",
+            ["events"] = $"/api/runs/{runId}/events",
+            ["stream"] = $"/api/runs/{runId}/events/stream",
+        },
+    };
+
+    private static async Task<IResult> CancelAsync(
+        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
+        IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var body = await ReadAsync<CancelRunRequest>(request, required: false, cancellationToken);
+        if (body.Problem is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (await FindAsync(runId, db, admission, cancellationToken) is not { } run)
+        {
+            return RunNotFound(runId);
+        }
+
+        if (RunStateNames.IsTerminal(run.CurrentState))
+        {
+            return Problem(StatusCodes.Status409Conflict, "run_not_cancellable", "The run has ended",
+                $"Run {run.CorrelationId} is {RunStateNames.ToJson(run.CurrentState)}; only a run that has not ended can be cancelled.");
+        }
+
+        await publish.Publish(new CancelRun { RunId = run.CorrelationId, Reason = body.Value?.Reason, RequestedBy = user.Identity?.Name }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStateNames.ToJson(run.CurrentState) },
+            statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> RetryAsync(
+        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
+        IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var body = await ReadAsync<JsonObject>(request, required: false, cancellationToken);
+        if (body.Problem is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (body.Value is { Count: > 0 })
+        {
+            return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Unknown fields",
+                $"A retry takes no fields; got {string.Join(", ", body.Value.Select(p => p.Key))}.");
+        }
+
+        if (await FindAsync(runId, db, admission, cancellationToken) is not { } run)
+        {
+            return RunNotFound(runId);
+        }
+
+        if (run.CurrentState != "Failed")
+        {
+            return Problem(StatusCodes.Status409Conflict, "run_not_retryable", "Only a failed run can be retried",
+                $"Run {run.CorrelationId} is {RunStateNames.ToJson(run.CurrentState)}.");
+        }
+
+        var holder = await db.InputBundleClaims.AsNoTracking()
+            .Where(c => c.InputBundleHash == run.Definition.InputBundleHash).Select(c => (Guid?)c.RunId).SingleOrDefaultAsync(cancellationToken);
+        if (holder is { } other && other != run.CorrelationId)
+        {
+            return Problem(StatusCodes.Status409Conflict, "run_not_retryable", "An identical run exists",
+                $"Run {other} started with the same inputs meanwhile; use it instead.");
+        }
+
+        await publish.Publish(new RetryRun { RunId = run.CorrelationId, RequestedBy = user.Identity?.Name }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = "failed" },
+            statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<RunRecord?> FindAsync(string runId, OrchestratorDbContext db, RunAdmission admission, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(runId, out var id) || await admission.FindExistingAsync(id, cancellationToken) is not { } existing)
+        {
+            return null;
+        }
+
+        return await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == existing, cancellationToken);
+    }
+
+    private static ProblemHttpResult RunNotFound(string runId) =>
+        Problem(StatusCodes.Status404NotFound, "run_not_found", "Run not found", $"There is no run '{runId}'.");
+
+    private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
+        TypedResults.Problem(ProblemResponses.Create(status, code, title, detail));
+
+    /// <summary>Reads a JSON body strictly; an empty body is allowed unless <paramref name="required"/>.</summary>
+    private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Body.CanSeek && request.Headers.ContentType.Count == 0))
+        {
+            return required
+                ? (null, Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Empty body", "The request needs a JSON body."))
+                : (null, null);
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType, "Unsupported media type",
+                "Send the body as application/json."));
+        }
+
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, s_strict, cancellationToken);
+            return value is null && required
+                ? (null, Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Empty body", "The request needs a JSON object."))
+                : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            // The serializer's message names .NET types; the path is what the client needs.
+            var where = string.IsNullOrEmpty(ex.Path) ? "the body" : ex.Path;
+            return (null, Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
+                $"The JSON at {where} is malformed, has the wrong type, is missing a required field or is not a known field."));
+        }
+    }
+}

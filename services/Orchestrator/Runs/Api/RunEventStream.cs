@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using RunMesh.Orchestrator.Persistence;
+
+namespace RunMesh.Orchestrator.Runs.Api;
+
+/// <summary>
+/// <c>GET /api/runs/{id}/events/stream</c>: the run's events as Server-Sent Events (<c>id:</c> seq, <c>event:</c> type,
+/// <c>data:</c> the event JSON) from after <c>Last-Event-ID</c>, a <c>: heartbeat</c> comment while idle, closed after
+/// the run's terminal event. New events are found by polling the event table, which sees what any orchestrator
+/// replica appended; a client that goes away ends the loop quietly.
+/// </summary>
+internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOptions options) : IResult
+{
+    private const int BatchSize = 200;
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var services = httpContext.RequestServices;
+        var db = services.GetRequiredService<OrchestratorDbContext>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        var json = services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var response = httpContext.Response;
+        var cancellationToken = httpContext.RequestAborted;
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var heartbeat = TimeSpan.FromSeconds(options.SseHeartbeatSeconds);
+        var poll = TimeSpan.FromMilliseconds(options.SsePollMilliseconds);
+        var last = lastEventId;
+        try
+        {
+            await response.StartAsync(cancellationToken);
+            var lastWrite = clock.GetTimestamp();
+            while (true)
+            {
+                // The head is read before the events: the events committed with that state are then all visible.
+                var head = await RunEventLog.HeadAsync(db, runId, cancellationToken);
+                if (head is null)
+                {
+                    return;
+                }
+
+                // Nothing new and not terminal: the cheap head read is all a poll costs.
+                if (head.EventSeq > last || RunStateNames.IsTerminal(head.State))
+                {
+                    var end = await RunEventLog.EndAsync(db, runId, head, cancellationToken);
+                    var events = await RunEventLog.ReadAsync(db, runId, last, end.TerminalSeq, BatchSize, cancellationToken);
+                    foreach (var item in events)
+                    {
+                        await response.WriteAsync($"id: {item.Seq}\nevent: {item.Type}\ndata: {JsonSerializer.Serialize(item, json)}\n\n", cancellationToken);
+                        last = item.Seq;
+                    }
+
+                    if (events.Count > 0)
+                    {
+                        await response.Body.FlushAsync(cancellationToken);
+                        lastWrite = clock.GetTimestamp();
+                    }
+
+                    if (events.Count == BatchSize)
+                    {
+                        continue;
+                    }
+
+                    if (end.Terminal && (end.TerminalSeq is null || last >= end.TerminalSeq))
+                    {
+                        return;
+                    }
+                }
+
+                if (clock.GetElapsedTime(lastWrite) >= heartbeat)
+                {
+                    await response.WriteAsync(": heartbeat\n\n", cancellationToken);
+                    await response.Body.FlushAsync(cancellationToken);
+                    lastWrite = clock.GetTimestamp();
+                }
+
+                await Task.Delay(poll, clock, cancellationToken);
+            }
+        }
+        catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is OperationCanceledException or IOException)
+        {
+            // The client went away: nothing to report.
+        }
+    }
+}

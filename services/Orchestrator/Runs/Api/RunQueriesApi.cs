@@ -1,0 +1,302 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using Npgsql;
+using NpgsqlTypes;
+using RunMesh.Hosting.Identity;
+using RunMesh.Hosting.Problems;
+using RunMesh.Orchestrator.Persistence;
+
+namespace RunMesh.Orchestrator.Runs.Api;
+
+/// <summary>
+/// The read side of runs (role viewer): the list, one run, its event log and live event stream, its artifacts. The saga
+/// row, the event table and the artifact tables are the read model; nothing here writes.
+/// </summary>
+public static class RunQueriesApi
+{
+    private const int DefaultEventLimit = 100;
+    private const int MaxEventLimit = 1_000;
+
+    /// <summary>Maps <c>GET /api/runs</c>, <c>/api/runs/{id}</c>, <c>/events</c>, <c>/events/stream</c> and <c>/artifacts/{phaseKey}</c>.</summary>
+    public static IEndpointRouteBuilder MapRunQueriesApi(this IEndpointRouteBuilder app)
+    {
+        var streamOptions = RunStreamOptions.From(app.ServiceProvider.GetRequiredService<IConfiguration>());
+        var runs = app.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Roles.Viewer);
+
+        runs.MapGet("/", ListRunsAsync).WithName("ListRuns").WithSummary("Runs, newest first, with keyset paging.");
+        runs.MapGet("/{id}", GetRunAsync).WithName("GetRun").WithSummary("One run (or the run an alias points at).");
+        runs.MapGet("/{id}/events", ListEventsAsync).WithName("ListRunEvents").WithSummary("A page of the run's event log, by seq.");
+        runs.MapGet("/{id}/events/stream", (string id, HttpRequest request, OrchestratorDbContext db, CancellationToken cancellationToken) =>
+                StreamEventsAsync(id, request, db, streamOptions, cancellationToken))
+            .WithName("StreamRunEvents")
+            .WithSummary("The run's events as Server-Sent Events, until its terminal event.")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        runs.MapGet("/{id}/artifacts/{phaseKey}", GetArtifactAsync)
+            .WithName("GetRunArtifact")
+            .WithSummary("The phase's accepted artifact, or the output of one attempt.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json");
+        return app;
+    }
+
+    private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRunsAsync(
+        string? state, string? template, string[]? label, string? limit, string? cursor,
+        OrchestratorDbContext db, CancellationToken cancellationToken)
+    {
+        var query = RunListQuery.Parse(state, template, label, limit, cursor, out var error);
+        if (query is null)
+        {
+            return InvalidRequest(error!);
+        }
+
+        // Filters in SQL of our own: jsonb containment on labels and a row comparison for the keyset, both index-backed.
+        var sql = new StringBuilder("SELECT * FROM runs WHERE TRUE");
+        var parameters = new List<NpgsqlParameter>();
+        if (query.StateName is not null)
+        {
+            sql.Append(" AND state = @state");
+            parameters.Add(new NpgsqlParameter("state", query.StateName));
+        }
+
+        if (query.TemplateName is not null)
+        {
+            sql.Append(" AND template_name = @template_name");
+            parameters.Add(new NpgsqlParameter("template_name", query.TemplateName));
+        }
+
+        if (query.TemplateVersion is { } version)
+        {
+            sql.Append(" AND template_version = @template_version");
+            parameters.Add(new NpgsqlParameter("template_version", version));
+        }
+
+        for (var i = 0; i < query.Labels.Count; i++)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND labels @> @label{i}");
+            parameters.Add(new NpgsqlParameter($"label{i}", NpgsqlDbType.Jsonb) { Value = query.Labels[i] });
+        }
+
+        if (query.After is { } after)
+        {
+            sql.Append(" AND (created_at, run_id) < (@after_created_at, @after_run_id)");
+            parameters.Add(new NpgsqlParameter("after_created_at", after.CreatedAt));
+            parameters.Add(new NpgsqlParameter("after_run_id", after.RunId));
+        }
+
+        var rows = await db.Runs.FromSqlRaw(sql.ToString(), [.. parameters])
+            .AsNoTracking()
+            .OrderByDescending(r => r.CreatedAt)
+            .ThenByDescending(r => r.CorrelationId)
+            .Take(query.Limit + 1)
+            .Select(r => new { r.CorrelationId, r.CurrentState, r.TemplateName, r.TemplateVersion, r.CreatedAt, r.StartedAt, r.EndedAt, r.Labels, r.Error })
+            .ToListAsync(cancellationToken);
+
+        var page = rows.Take(query.Limit).ToList();
+        var next = rows.Count > query.Limit ? new RunListCursor(page[^1].CreatedAt, page[^1].CorrelationId).Encode() : null;
+        var items = page.Select(r => new RunSummaryView
+        {
+            RunId = r.CorrelationId,
+            State = RunStateNames.ToJson(r.CurrentState),
+            Template = new TemplateNameView(r.TemplateName, r.TemplateVersion),
+            CreatedAt = r.CreatedAt,
+            StartedAt = r.StartedAt,
+            EndedAt = r.EndedAt,
+            Labels = r.Labels,
+            Error = r.Error,
+            Links = new SelfLink(RunPaths.Run(r.CorrelationId)),
+        }).ToList();
+        return TypedResults.Ok(new RunPage(items, next));
+    }
+
+    private static async Task<Results<Ok<RunView>, ProblemHttpResult>> GetRunAsync(
+        string id, OrchestratorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var requested))
+        {
+            return MalformedId();
+        }
+
+        var runId = await ResolveAsync(db, requested, cancellationToken);
+        var run = runId is null
+            ? null
+            : await db.Runs.AsNoTracking()
+                .Where(r => r.CorrelationId == runId)
+                .Select(r => new
+                {
+                    r.CorrelationId,
+                    r.CurrentState,
+                    r.Definition,
+                    r.Phases,
+                    r.Usage,
+                    r.Error,
+                    r.ReportUrl,
+                    r.Generation,
+                    r.Labels,
+                    r.CreatedAt,
+                    r.StartedAt,
+                    r.EndedAt,
+                })
+                .SingleOrDefaultAsync(cancellationToken);
+        if (run is null)
+        {
+            return RunNotFound(id);
+        }
+
+        var phases = run.Phases.Select(p => new PhaseView(
+            p.Key, p.State, p.Attempts.Count, p.LastAttempt == 0 ? null : p.LastAttempt, p.StartedAt, p.EndedAt, p.ArtifactDigest)).ToList();
+        return TypedResults.Ok(new RunView
+        {
+            RunId = run.CorrelationId,
+            AliasOf = requested == run.CorrelationId ? null : requested,
+            State = RunStateNames.ToJson(run.CurrentState),
+            Template = run.Definition.Template,
+            InputBundleHash = run.Definition.InputBundleHash,
+            CreatedAt = run.CreatedAt,
+            StartedAt = run.StartedAt,
+            EndedAt = run.EndedAt,
+            Phases = phases,
+            Usage = run.Usage,
+            Budget = run.Definition.Budget,
+            Error = run.Error,
+            ReportUrl = run.ReportUrl,
+            Generation = run.Generation,
+            Labels = run.Labels,
+            Links = new RunLinks
+            {
+                Self = RunPaths.Run(run.CorrelationId),
+                Events = RunPaths.Run(run.CorrelationId) + "/events",
+                Stream = RunPaths.Run(run.CorrelationId) + "/events/stream",
+                Artifacts = phases.Where(p => p.ArtifactDigest is not null)
+                    .ToDictionary(p => p.Key, p => RunPaths.Artifact(run.CorrelationId, p.Key), StringComparer.Ordinal),
+                Report = run.ReportUrl,
+            },
+        });
+    }
+
+    private static async Task<Results<Ok<RunEventPage>, ProblemHttpResult>> ListEventsAsync(
+        string id, string? after, string? limit, OrchestratorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var requested))
+        {
+            return MalformedId();
+        }
+
+        long afterSeq = 0;
+        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterSeq))
+        {
+            return InvalidRequest("Query parameter 'after' must be a non-negative integer (the seq of the last event seen).");
+        }
+
+        var pageSize = DefaultEventLimit;
+        if (limit is not null
+            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxEventLimit))
+        {
+            return InvalidRequest($"Query parameter 'limit' must be an integer from 1 to {MaxEventLimit}.");
+        }
+
+        var runId = await ResolveAsync(db, requested, cancellationToken);
+        if (runId is null)
+        {
+            return RunNotFound(id);
+        }
+
+        var rows = await RunEventLog.ReadAsync(db, runId.Value, afterSeq, upTo: null, pageSize + 1, cancellationToken);
+        var items = rows.Take(pageSize).ToList();
+        return TypedResults.Ok(new RunEventPage(items, rows.Count > pageSize ? items[^1].Seq : null));
+    }
+
+    private static async Task<IResult> StreamEventsAsync(
+        string id, HttpRequest request, OrchestratorDbContext db, RunStreamOptions options, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var requested))
+        {
+            return MalformedId();
+        }
+
+        long lastEventId = 0;
+        var header = request.Headers["Last-Event-ID"].ToString();
+        if (header.Length > 0 && !long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out lastEventId))
+        {
+            return InvalidRequest("Header 'Last-Event-ID' must be the seq of an event (a non-negative integer).");
+        }
+
+        var runId = await ResolveAsync(db, requested, cancellationToken);
+        var head = runId is null ? null : await RunEventLog.HeadAsync(db, runId.Value, cancellationToken);
+        if (runId is null || head is null)
+        {
+            return RunNotFound(id);
+        }
+
+        var end = await RunEventLog.EndAsync(db, runId.Value, head, cancellationToken);
+
+        // The client already has the terminal event of a run that is still terminal: nothing more will come.
+        return end.TerminalSeq is { } terminalSeq && lastEventId >= terminalSeq
+            ? TypedResults.NoContent()
+            : new RunEventStream(runId.Value, lastEventId, options);
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetArtifactAsync(
+        string id, string phaseKey, string? attempt, HttpResponse response, OrchestratorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var requested))
+        {
+            return MalformedId();
+        }
+
+        int? attemptNumber = null;
+        if (attempt is not null)
+        {
+            if (!int.TryParse(attempt, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
+            {
+                return InvalidRequest("Query parameter 'attempt' must be a positive integer.");
+            }
+
+            attemptNumber = number;
+        }
+
+        var runId = await ResolveAsync(db, requested, cancellationToken);
+        var rows = db.RunArtifacts.AsNoTracking().Where(a => a.RunId == runId && a.PhaseKey == phaseKey);
+        rows = attemptNumber is { } n ? rows.Where(a => a.Attempt == n) : rows.Where(a => a.Accepted);
+        var artifact = runId is null
+            ? null
+            : await rows.OrderByDescending(a => a.Attempt)
+                .Join(db.ArtifactBlobs, a => a.Digest, b => b.Digest, (a, b) => new { b.Digest, b.Content })
+                .FirstOrDefaultAsync(cancellationToken);
+        if (artifact is null)
+        {
+            var which = attemptNumber is { } a ? $"attempt {a} of phase '{phaseKey}'" : $"an accepted artifact for phase '{phaseKey}'";
+            return Problem(StatusCodes.Status404NotFound, "artifact_not_found", "Artifact not found", $"Run '{id}' has no {which}.");
+        }
+
+        response.Headers["X-Artifact-Digest"] = artifact.Digest;
+        return TypedResults.Bytes(artifact.Content, "application/json", entityTag: new EntityTagHeaderValue($"\"{artifact.Digest}\""));
+    }
+
+    /// <summary>The run <paramref name="id"/> names: itself, or the run it is an alias of; null when neither exists.</summary>
+    private static async Task<Guid?> ResolveAsync(OrchestratorDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        if (await db.Runs.AnyAsync(r => r.CorrelationId == id, cancellationToken))
+        {
+            return id;
+        }
+
+        return await db.RunAliases.AsNoTracking()
+            .Where(a => a.AliasRunId == id)
+            .Select(a => (Guid?)a.RunId)
+            .SingleOrDefaultAsync(cancellationToken);
+    }
+
+    private static ProblemHttpResult MalformedId() =>
+        InvalidRequest("The run id in the path must be a UUID (e.g. 0b5c2f0e-8d3a-4f7e-9a59-2f1c6f3f9f5e).");
+
+    private static ProblemHttpResult RunNotFound(string id) =>
+        Problem(StatusCodes.Status404NotFound, "run_not_found", "Run not found", $"There is no run '{id}'.");
+
+    private static ProblemHttpResult InvalidRequest(string detail) =>
+        Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);
+
+    private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
+        TypedResults.Problem(ProblemResponses.Create(status, code, title, detail));
+}

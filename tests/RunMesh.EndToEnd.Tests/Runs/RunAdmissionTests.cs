@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using RabbitMQ.Client;
+
+namespace RunMesh.EndToEnd.Tests.Runs;
+
+/// <summary>Starting, deduplicating, cancelling and retrying runs through the gateway, and starting them from the bus.</summary>
+public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static string StartBody(string template, string feature, bool force = false) =>
+        $$$"""{"template":"{{{template}}}","inputs":{"feature":"{{{feature}}}"},"model":{"name":"mock"},"options":{"force":{{{(force ? "true" : "false")}}}}}""";
+
+    private async Task<(HttpStatusCode Status, JsonObject Body)> StartAsync(string body, string? idempotencyKey = null)
+    {
+        using var client = fixture.Mesh.GatewayClient("submitter");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Json(body) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        text.ShouldNotBeNullOrWhiteSpace($"{(int)response.StatusCode} {response.StatusCode} with an empty body{Environment.NewLine}{fixture.Mesh.Service("orchestrator").LogTail(30)}");
+        return (response.StatusCode, JsonNode.Parse(text)!.AsObject());
+    }
+
+    private static Guid RunIdOf(JsonObject body) => Guid.Parse(body["runId"]!.GetValue<string>());
+
+    [Fact]
+    public async Task A_started_run_completes_and_an_identical_start_is_answered_without_executing_again()
+    {
+        var feature = $"dark mode {Guid.NewGuid():N}";
+        var (status, body) = await StartAsync(StartBody(RunsFixture.Demo, feature));
+
+        status.ShouldBe(HttpStatusCode.Accepted, body.ToJsonString());
+        body["state"]!.GetValue<string>().ShouldBe("pending");
+        body["deduplicated"]!.GetValue<bool>().ShouldBeFalse();
+        var runId = RunIdOf(body);
+        await fixture.WaitForStateAsync(runId, "Completed");
+
+        var (again, answer) = await StartAsync(StartBody(RunsFixture.Demo, feature));
+
+        again.ShouldBe(HttpStatusCode.OK);
+        answer["deduplicated"]!.GetValue<bool>().ShouldBeTrue();
+        RunIdOf(answer).ShouldBe(runId);
+        answer["state"]!.GetValue<string>().ShouldBe("completed");
+        (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'phase.dispatched'", ("id", runId))).ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Fifty_identical_concurrent_starts_give_one_run()
+    {
+        var feature = $"concurrent {Guid.NewGuid():N}";
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => StartAsync(StartBody(RunsFixture.Demo, feature))));
+
+        answers.ShouldAllBe(a => a.Status == HttpStatusCode.Accepted || a.Status == HttpStatusCode.OK);
+        answers.Select(a => RunIdOf(a.Body)).Distinct().Count().ShouldBe(1);
+        answers.Count(a => a.Status == HttpStatusCode.Accepted).ShouldBe(1);
+        (await fixture.CountAsync("SELECT count(*) FROM runs WHERE definition->'inputs'->>'feature' = @f", ("f", feature))).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Force_starts_a_new_run_even_when_an_identical_one_exists()
+    {
+        var feature = $"forced {Guid.NewGuid():N}";
+        var (_, first) = await StartAsync(StartBody(RunsFixture.Demo, feature));
+
+        var (status, forced) = await StartAsync(StartBody(RunsFixture.Demo, feature, force: true));
+
+        status.ShouldBe(HttpStatusCode.Accepted);
+        RunIdOf(forced).ShouldNotBe(RunIdOf(first));
+        await fixture.WaitForStateAsync(RunIdOf(forced), "Completed");
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_gives_the_same_answer_and_refuses_another_body()
+    {
+        var key = $"key-{Guid.NewGuid():N}";
+        var body = StartBody(RunsFixture.Demo, $"idempotent {Guid.NewGuid():N}");
+
+        var first = await StartAsync(body, key);
+        var second = await StartAsync(body, key);
+        var other = await StartAsync(StartBody(RunsFixture.Demo, "another body"), key);
+
+        first.Status.ShouldBe(HttpStatusCode.Accepted);
+        second.Status.ShouldBe(HttpStatusCode.Accepted);
+        RunIdOf(second.Body).ShouldBe(RunIdOf(first.Body));
+        other.Status.ShouldBe(HttpStatusCode.UnprocessableEntity);
+        other.Body["code"]!.GetValue<string>().ShouldBe("idempotency_key_reused");
+    }
+
+    public static TheoryData<string, string, int, string> BadStarts => new()
+    {
+        { "malformed JSON", """{"template": """, 400, "invalid_request" },
+        { "unknown field", """{"template":"admission-demo@1","inputs":{"feature":"x"},"surprise":1}""", 400, "invalid_request" },
+        { "wrong type", """{"template":"admission-demo@1","inputs":{"feature":"x"},"options":{"maxDepth":"deep"}}""", 400, "invalid_request" },
+        { "no template", """{"inputs":{"feature":"x"}}""", 400, "invalid_request" },
+        { "not an object", """[1,2,3]""", 400, "invalid_request" },
+        { "inputs against the schema", """{"template":"admission-demo@1","inputs":{"feature":42}}""", 422, "invalid_inputs" },
+        { "missing input", """{"template":"admission-demo@1","inputs":{}}""", 422, "invalid_inputs" },
+        { "unknown template", """{"template":"nope@9","inputs":{}}""", 422, "template_not_found" },
+        { "budget above the template's", """{"template":"admission-demo@1","inputs":{"feature":"x"},"options":{"budget":{"maxCostUsd":-1}}}""", 422, "invalid_budget" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadStarts))]
+    public async Task A_bad_start_is_a_clear_problem_and_writes_nothing(string what, string body, int status, string code)
+    {
+        var runsBefore = await fixture.CountAsync("SELECT count(*) FROM runs");
+
+        var (actual, problem) = await StartAsync(body);
+
+        ((int)actual).ShouldBe(status, $"{what}: {problem.ToJsonString()}");
+        problem["code"]!.GetValue<string>().ShouldBe(code, what);
+        (await fixture.CountAsync("SELECT count(*) FROM runs")).ShouldBe(runsBefore, what);
+    }
+
+    [Fact]
+    public async Task A_running_run_can_be_cancelled_once()
+    {
+        var (_, started) = await StartAsync(StartBody(RunsFixture.Slow, $"slow {Guid.NewGuid():N}"));
+        var runId = RunIdOf(started);
+        await fixture.WaitForStateAsync(runId, "Running");
+        using var client = fixture.Mesh.GatewayClient("submitter");
+
+        using var cancel = await client.PostAsync($"/api/runs/{runId}/cancel", Json("""{"reason":"not needed"}"""));
+        cancel.StatusCode.ShouldBe(HttpStatusCode.Accepted, await cancel.Content.ReadAsStringAsync());
+        await fixture.WaitForStateAsync(runId, "Cancelled", seconds: 30);
+
+        using var again = await client.PostAsync($"/api/runs/{runId}/cancel", null);
+        again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await again.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>().ShouldBe("run_not_cancellable");
+    }
+
+    [Fact]
+    public async Task A_failed_run_retried_completes_without_running_its_completed_phases_again()
+    {
+        var (_, started) = await StartAsync(StartBody(RunsFixture.Flaky, $"flaky {Guid.NewGuid():N}"));
+        var runId = RunIdOf(started);
+        await fixture.WaitForStateAsync(runId, "Failed");
+        using var client = fixture.Mesh.GatewayClient("submitter");
+
+        using var retry = await client.PostAsync($"/api/runs/{runId}/retry", null);
+        retry.StatusCode.ShouldBe(HttpStatusCode.Accepted, await retry.Content.ReadAsStringAsync());
+        await fixture.WaitForStateAsync(runId, "Completed");
+
+        (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'phase.dispatched' AND payload->>'phaseKey' = 'first'", ("id", runId))).ShouldBe(1);
+        (await fixture.CountAsync("SELECT generation::bigint FROM runs WHERE run_id = @id", ("id", runId))).ShouldBe(2);
+        using var again = await client.PostAsync($"/api/runs/{runId}/retry", null);
+        again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_start_published_by_a_raw_amqp_client_runs_once_under_the_senders_id()
+    {
+        var runId = Guid.NewGuid();
+        var envelope = $$"""
+            {
+              "messageId": "{{Guid.NewGuid()}}",
+              "messageType": ["urn:message:RunMesh.Contracts:StartRun"],
+              "message": {
+                "runId": "{{runId}}",
+                "template": "{{RunsFixture.Demo}}",
+                "inputs": { "feature": "from the bus {{Guid.NewGuid():N}}" },
+                "requestedBy": "billing-system"
+              }
+            }
+            """;
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+
+        // Published twice, as a sender retrying after a lost confirm would: one run.
+        for (var i = 0; i < 2; i++)
+        {
+            await channel.BasicPublishAsync("RunMesh.Contracts:StartRun", "", mandatory: false, properties, Encoding.UTF8.GetBytes(envelope));
+        }
+
+        await fixture.WaitForStateAsync(runId, "Completed");
+        (await fixture.CountAsync("SELECT count(*) FROM runs WHERE run_id = @id", ("id", runId))).ShouldBe(1);
+        (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'run.created'", ("id", runId))).ShouldBe(1);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Text;
+using Npgsql;
+
+namespace RunMesh.EndToEnd.Tests.Runs;
+
+/// <summary>A running mesh with the templates the run tests start.</summary>
+public sealed class RunsFixture : IAsyncLifetime
+{
+    public const string Demo = "admission-demo@1";
+    public const string Slow = "admission-slow@1";
+    public const string Flaky = "admission-flaky@1";
+
+    private MeshHarness? _mesh;
+
+    public MeshHarness Mesh => _mesh ?? throw new InvalidOperationException("The mesh has not started.");
+
+    public async Task InitializeAsync()
+    {
+        _mesh = await MeshHarness.StartAsync("runs");
+        using var admin = Mesh.GatewayClient("admin");
+        foreach (var template in new[] { DemoTemplate, SlowTemplate, FlakyTemplate })
+        {
+            using var response = await admin.PostAsync("/api/templates", new StringContent(template, Encoding.UTF8, "application/yaml"));
+            response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_mesh is not null)
+        {
+            await _mesh.DisposeAsync();
+        }
+    }
+
+    /// <summary>The run's state as the orchestrator stored it (the state machine's name, e.g. <c>Completed</c>).</summary>
+    public async Task<string?> StateOfAsync(Guid runId)
+    {
+        await using var connection = await Mesh.DatabaseOf("orchestrator").OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT state FROM runs WHERE run_id = @id", connection);
+        command.Parameters.AddWithValue("id", runId);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
+    public Task WaitForStateAsync(Guid runId, string state, int seconds = 60) =>
+        Eventually.UntilAsync(async () => await StateOfAsync(runId) == state, TimeSpan.FromSeconds(seconds),
+            $"run {runId} to be {state}", () => Mesh.LogTails());
+
+    public async Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await Mesh.DatabaseOf("orchestrator").OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private const string DemoTemplate = """
+        name: admission-demo
+        version: 1
+        inputs:
+          schema: { type: object, required: [feature], properties: { feature: { type: string, maxLength: 200 } } }
+        phases:
+          - key: spec
+            executor: mock
+            instructions: "Write a spec for {{inputs.feature}}"
+            artifact:
+              schema: { type: object, required: [title, steps], properties: { title: { type: string }, steps: { type: array, minItems: 1, items: { type: string } } } }
+          - key: review
+            executor: mock
+            settings: { invalidAttempts: 1 }
+            instructions: "Review {{phases.spec.output}}"
+            artifact:
+              schema: { type: object, required: [verdict], properties: { verdict: { type: string, enum: [approve, revise] } } }
+        """;
+
+    private const string SlowTemplate = """
+        name: admission-slow
+        version: 1
+        phases:
+          - key: wait
+            executor: mock
+            settings: { latencyMs: 60000 }
+            timeoutSeconds: 120
+            instructions: "Take your time with {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+        """;
+
+    private const string FlakyTemplate = """
+        name: admission-flaky
+        version: 1
+        phases:
+          - key: first
+            executor: mock
+            instructions: "First for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+          - key: flaky
+            executor: mock
+            settings: { failAttempts: 1 }
+            retry: { maxAttempts: 1 }
+            instructions: "Flaky for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+        """;
+}
