@@ -3,51 +3,30 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
-using RunMesh.Hosting.Database;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Runs.Journal;
 using RunMesh.Orchestrator.Tests.Runs;
-using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Orchestrator.Tests.Persistence;
 
 /// <summary>The run row and its journal on a real PostgreSQL database, migrated as the service migrates it.</summary>
 public sealed class RunPersistenceTests : IAsyncLifetime
 {
-    private IsolatedDatabase _database = null!;
+    private MigratedOrchestratorDatabase _database = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await IsolatedDatabase.CreateAsync(await TestServers.GetAsync(), "orchestrator_runs");
-        await using var db = Open();
-        await db.Database.MigrateAsync();
-    }
+    public async Task InitializeAsync() => _database = await MigratedOrchestratorDatabase.CreateAsync("orchestrator_runs");
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    private OrchestratorDbContext Open()
-    {
-        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
-        options.UseServiceDatabase(_database.ConnectionString);
-        return new OrchestratorDbContext(options.Options);
-    }
+    private OrchestratorDbContext Open() => _database.Open();
 
-    private static RunRecord NewRun() => new()
+    private static RunRecord NewRun()
     {
-        CorrelationId = Guid.NewGuid(),
-        CurrentState = "Running",
-        CreatedAt = DateTimeOffset.UtcNow,
-        Definition = new RunDefinition
-        {
-            Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
-            InputBundleHash = Digest.OfJson("[1]"),
-            Inputs = new JsonObject { ["feature"] = "dark mode" },
-            TimeoutSeconds = 60,
-            Phases = [RunSagaHarness.Phase("spec")],
-        },
-        Phases = [new PhaseProgress { Key = "spec" }],
-    };
+        var run = RunSagaHarness.PendingRun(Guid.NewGuid(), RunSagaHarness.Phase("spec"));
+        run.CurrentState = "Running";
+        return run;
+    }
 
     [Fact]
     public async Task Changes_made_inside_a_runs_phases_are_saved()
@@ -157,7 +136,7 @@ public sealed class RunPersistenceTests : IAsyncLifetime
 
     private async Task<long> CountAsync(string sql, string digest)
     {
-        await using var connection = await _database.OpenAsync();
+        await using var connection = await _database.OpenConnectionAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("d", digest);
         return (long)(await command.ExecuteScalarAsync())!;

@@ -2,10 +2,9 @@ using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using RunMesh.Contracts;
-using RunMesh.Hashing;
-using RunMesh.Hosting.Database;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Tests.Persistence;
 using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Orchestrator.Tests.Runs;
@@ -18,14 +17,14 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
     private readonly List<IAsyncDisposable> _owned = [];
-    private IsolatedDatabase _database = null!;
+    private MigratedOrchestratorDatabase _database = null!;
     private IsolatedVirtualHost _broker = null!;
     private IBusControl _bus = null!;
 
     public async Task InitializeAsync()
     {
         var servers = await TestServers.GetAsync();
-        _database = await IsolatedDatabase.CreateAsync(servers, "lifecycle");
+        _database = await MigratedOrchestratorDatabase.CreateAsync("lifecycle");
         _broker = await IsolatedVirtualHost.CreateAsync(servers, "lifecycle");
         _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(_broker.AmqpUrl));
         await _bus.StartAsync();
@@ -63,36 +62,14 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
         return service;
     }
 
-    private OrchestratorDbContext Open()
-    {
-        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
-        options.UseServiceDatabase(_database.ConnectionString);
-        return new OrchestratorDbContext(options.Options);
-    }
+    private OrchestratorDbContext Open() => _database.Open();
 
     private async Task<Guid> AdmitAsync(params PhasePlan[] phases)
     {
         var runId = NewId.NextGuid();
         await using (var db = Open())
         {
-            db.Runs.Add(new RunRecord
-            {
-                CorrelationId = runId,
-                CurrentState = "Pending",
-                CreatedAt = DateTimeOffset.UtcNow,
-                TemplateName = "spec-review",
-                TemplateVersion = 1,
-                Definition = new RunDefinition
-                {
-                    Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
-                    InputBundleHash = Digest.OfJson($"\"{runId}\""),
-                    Inputs = new JsonObject { ["feature"] = "dark mode" },
-                    Model = new JsonObject { ["name"] = "mock" },
-                    TimeoutSeconds = 600,
-                    Phases = phases,
-                },
-                Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
-            });
+            db.Runs.Add(RunSagaHarness.PendingRun(runId, phases));
             await db.SaveChangesAsync();
         }
 

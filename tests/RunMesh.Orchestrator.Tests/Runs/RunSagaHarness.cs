@@ -68,29 +68,32 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         Gates = gates,
     };
 
+    /// <summary>A run row as admission writes it: Pending, with the spec-review template and <paramref name="phases"/>.</summary>
+    public static RunRecord PendingRun(Guid runId, params PhasePlan[] phases) => new()
+    {
+        CorrelationId = runId,
+        CurrentState = "Pending",
+        CreatedAt = DateTimeOffset.UtcNow,
+        TemplateName = "spec-review",
+        TemplateVersion = 1,
+        Definition = new RunDefinition
+        {
+            Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
+            InputBundleHash = Digest.OfJson($"\"{runId}\""),
+            Inputs = new JsonObject { ["feature"] = "dark mode" },
+            Model = new JsonObject { ["name"] = "mock" },
+            TimeoutSeconds = 600,
+            Phases = phases,
+        },
+        Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
+    };
+
     /// <summary>Creates a run as admission would (a Pending row) and admits it.</summary>
     public async Task<Guid> AdmitAsync(Budget? budget = null, params PhasePlan[] phases)
     {
         var runId = NewId.NextGuid();
-        var record = new RunRecord
-        {
-            CorrelationId = runId,
-            CurrentState = Machine.Pending.Name,
-            CreatedAt = DateTimeOffset.UtcNow,
-            TemplateName = "spec-review",
-            TemplateVersion = 1,
-            Definition = new RunDefinition
-            {
-                Template = new TemplateRef { Name = "spec-review", Version = 1, Hash = Digest.OfJson("{}") },
-                InputBundleHash = Digest.OfJson($"\"{runId}\""),
-                Inputs = new JsonObject { ["feature"] = "dark mode" },
-                Model = new JsonObject { ["name"] = "mock" },
-                Budget = budget,
-                TimeoutSeconds = 3600,
-                Phases = phases,
-            },
-            Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
-        };
+        var record = PendingRun(runId, phases);
+        record.Definition = record.Definition with { Budget = budget };
         _provider.GetRequiredService<IndexedSagaDictionary<RunRecord>>().Add(new SagaInstance<RunRecord>(record));
         await Harness.Bus.Publish(new RunAdmitted { RunId = runId });
         return runId;

@@ -1,32 +1,21 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using RunMesh.Hosting.Database;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Templates;
-using RunMesh.Testing.Infrastructure;
+using RunMesh.Orchestrator.Tests.Persistence;
 
 namespace RunMesh.Orchestrator.Tests.Templates;
 
 /// <summary>The template store on a real PostgreSQL database, migrated as the service migrates it.</summary>
 public sealed class TemplateRegistryTests : IAsyncLifetime
 {
-    private IsolatedDatabase _database = null!;
+    private MigratedOrchestratorDatabase _database = null!;
 
-    public async Task InitializeAsync()
-    {
-        _database = await IsolatedDatabase.CreateAsync(await TestServers.GetAsync(), "orchestrator_templates");
-        await using var db = Open();
-        await db.Database.MigrateAsync();
-    }
+    public async Task InitializeAsync() => _database = await MigratedOrchestratorDatabase.CreateAsync("orchestrator_templates");
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    private OrchestratorDbContext Open()
-    {
-        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
-        options.UseServiceDatabase(_database.ConnectionString);
-        return new OrchestratorDbContext(options.Options);
-    }
+    private OrchestratorDbContext Open() => _database.Open();
 
     private async Task<TemplateRegistration> RegisterAsync(string text, string contentType = "application/json")
     {

@@ -1,0 +1,36 @@
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Hosting.Database;
+using RunMesh.Orchestrator.Persistence;
+using RunMesh.Testing.Infrastructure;
+
+namespace RunMesh.Orchestrator.Tests.Persistence;
+
+/// <summary>A fresh orchestrator database on the shared PostgreSQL server, migrated as the service migrates it.</summary>
+internal sealed class MigratedOrchestratorDatabase : IAsyncDisposable
+{
+    private readonly IsolatedDatabase _database;
+
+    private MigratedOrchestratorDatabase(IsolatedDatabase database) => _database = database;
+
+    public string ConnectionString => _database.ConnectionString;
+
+    public static async Task<MigratedOrchestratorDatabase> CreateAsync(string purpose)
+    {
+        var database = new MigratedOrchestratorDatabase(await IsolatedDatabase.CreateAsync(await TestServers.GetAsync(), purpose));
+        await using var db = database.Open();
+        await db.Database.MigrateAsync();
+        return database;
+    }
+
+    /// <summary>A DbContext on this database, configured as the service configures it.</summary>
+    public OrchestratorDbContext Open()
+    {
+        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
+        options.UseServiceDatabase(ConnectionString);
+        return new OrchestratorDbContext(options.Options);
+    }
+
+    public Task<Npgsql.NpgsqlConnection> OpenConnectionAsync() => _database.OpenAsync();
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
+}
