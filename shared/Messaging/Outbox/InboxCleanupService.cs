@@ -103,7 +103,7 @@ internal sealed partial class InboxCleanupService<TDbContext>(
         foreach (var outboxId in abandoned)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var messages = await OutboxMessageQueries.RemoveForOutboxAsync(db, outboxId, cancellationToken);
+            var messages = await OutboxMessageQueries.RemoveForOutboxesAsync(db, [outboxId], cancellationToken);
             await db.Set<OutboxState>().Where(o => o.OutboxId == outboxId).ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             LogAbandonedOutbox(logger, outboxId, messages);

@@ -17,8 +17,9 @@ namespace RunMesh.Messaging.Outbox;
 /// <item>bus outboxes (messages published outside consumers, committed by the caller's <c>SaveChanges</c>); a
 /// committed scope wakes the service at once.</item>
 /// </list>
-/// Each inbox row or bus outbox is delivered in its own transaction that holds its row (<c>FOR UPDATE SKIP LOCKED</c>,
-/// so a live pass or another instance is never waited for), in sequence order, stopping at the first failed send.
+/// Each inbox row is delivered in its own transaction that holds its row, and the bus outboxes of a sweep in one
+/// transaction that holds theirs (<c>FOR UPDATE SKIP LOCKED</c>, so a live pass or another instance is never waited
+/// for), in sequence order, stopping at the first failed send.
 /// A sweep whose sends all failed doubles the pause before the next one (no hot loop against a dead broker, PR #6216).
 /// </summary>
 internal sealed partial class OutboxDeliveryService<TDbContext>(
@@ -33,6 +34,12 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     private readonly TimeProvider _clock = provider.GetService<TimeProvider>() ?? TimeProvider.System;
     private readonly IBusOutboxNotification? _notification = provider.GetService<IBusOutboxNotification>();
     private readonly StoredMessageSender _sender = new(bus, logger);
+
+    /// <summary>Failed bus outboxes after which a batch starts no more sends (the broker is probably unreachable).</summary>
+    private const int MaxFaults = 3;
+
+    /// <summary>How many bus outboxes of a batch are sent at the same time.</summary>
+    private const int ConcurrentOutboxSends = 16;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -113,9 +120,9 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
         }
 
         var result = new SweepResult(0, 0, inboxRows.Count == _options.QueryMessageLimit || outboxes.Count == _options.QueryMessageLimit);
-        foreach (var id in outboxes)
+        if (outboxes.Count > 0)
         {
-            result = result.Add(await DeliverOutboxAsync(id, timeout.Token));
+            result = result.Add(await DeliverOutboxesAsync([.. outboxes], timeout.Token));
         }
 
         foreach (var id in inboxRows)
@@ -154,36 +161,80 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
         return outcome;
     }
 
-    private async Task<SendOutcome> DeliverOutboxAsync(Guid outboxId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers a batch of bus outboxes in one transaction that holds their rows (skipping those another instance
+    /// holds), each in its own order and up to <see cref="ConcurrentOutboxSends"/> at once, each stopping at its first
+    /// failed send (others still go out). Delivered outboxes are deleted with their messages; a partly sent one keeps
+    /// its position. One lock, one read and one delete for the whole batch, instead of a transaction per outbox, which
+    /// capped API-published messages at a few hundred a second.
+    /// </summary>
+    private async Task<SendOutcome> DeliverOutboxesAsync(Guid[] outboxIds, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
 
-        var outbox = await RowLocks.TryLockOutboxAsync(db, outboxId, cancellationToken);
-        if (outbox is null)
+        var locked = await RowLocks.TryLockOutboxesAsync(db, outboxIds, cancellationToken);
+        if (locked.Count == 0)
         {
-            return default; // Another instance is delivering it, or it is gone.
+            return default; // Other instances are delivering them, or they are gone.
         }
 
-        var rows = await OutboxMessageQueries.PendingForOutboxAsync(
-            db, outboxId, outbox.LastSequenceNumber ?? 0, _options.MessageDeliveryLimit + 1, cancellationToken);
-        var outcome = await _sender.SendInOrderAsync(rows, _options.MessageDeliveryLimit, _options.MessageDeliveryTimeout, cancellationToken);
-        if (outcome.Drained)
+        var messages = (await OutboxMessageQueries.PendingForOutboxesAsync(db, [.. locked.Select(o => o.OutboxId)], cancellationToken))
+            .ToLookup(m => m.OutboxId!.Value);
+
+        // Outboxes are independent of each other (only the messages of one have an order), so their sends overlap:
+        // the broker's publisher confirms are awaited side by side instead of one after another.
+        var outcomes = new SendOutcome[locked.Count];
+        var faults = 0;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, locked.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentOutboxSends, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                // Several failing outboxes mean the broker is gone: leave the rest to the next sweep, after the backoff.
+                if (Volatile.Read(ref faults) >= MaxFaults)
+                {
+                    outcomes[i] = new SendOutcome(0, Faulted: false, Drained: false, LastSequenceNumber: null);
+                    return;
+                }
+
+                var outbox = locked[i];
+                var rows = messages[outbox.OutboxId].Where(m => m.SequenceNumber > (outbox.LastSequenceNumber ?? 0)).ToList();
+                outcomes[i] = await _sender.SendInOrderAsync(rows, _options.MessageDeliveryLimit, _options.MessageDeliveryTimeout, token);
+                if (outcomes[i].Faulted)
+                {
+                    Interlocked.Increment(ref faults);
+                }
+            });
+
+        var delivered = new List<OutboxState>();
+        for (var i = 0; i < locked.Count; i++)
+        {
+            if (outcomes[i] is { Drained: true, Faulted: false })
+            {
+                delivered.Add(locked[i]);
+            }
+            else
+            {
+                // Partly sent (a poison message, a failed send, a long outbox): it keeps its position.
+                locked[i].LastSequenceNumber = outcomes[i].LastSequenceNumber ?? locked[i].LastSequenceNumber;
+            }
+        }
+
+        var total = new SendOutcome(
+            outcomes.Sum(o => o.Sent), Faulted: faults > 0, Drained: delivered.Count == locked.Count, LastSequenceNumber: null);
+        if (delivered.Count > 0)
         {
             // Nothing to remember about a delivered bus outbox: no duplicate detection hangs on it.
-            await OutboxMessageQueries.RemoveForOutboxAsync(db, outboxId, cancellationToken);
-            db.Remove(outbox);
-            LogOutboxDelivered(logger, outboxId, outcome.Sent);
-        }
-        else
-        {
-            outbox.LastSequenceNumber = outcome.LastSequenceNumber ?? outbox.LastSequenceNumber;
+            await OutboxMessageQueries.RemoveForOutboxesAsync(db, [.. delivered.Select(o => o.OutboxId)], cancellationToken);
+            db.RemoveRange(delivered);
+            LogOutboxesDelivered(logger, delivered.Count, total.Sent);
         }
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return outcome;
+        return total;
     }
 
     private readonly record struct SweepResult(int Sent, int Faulted, bool Full)
@@ -194,8 +245,8 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox delivery service sent {Count} stored message(s) of inbox message {MessageId}")]
     private static partial void LogInboxDelivered(ILogger logger, Guid messageId, int count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox delivery service sent {Count} message(s) of bus outbox {OutboxId}")]
-    private static partial void LogOutboxDelivered(ILogger logger, Guid outboxId, int count);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox delivery service delivered {Outboxes} bus outbox(es) with {Count} message(s)")]
+    private static partial void LogOutboxesDelivered(ILogger logger, int outboxes, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox delivery sweep failed; backing off: {Reason}")]
     private static partial void LogSweepFailed(ILogger logger, string reason);

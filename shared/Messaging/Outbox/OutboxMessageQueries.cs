@@ -22,18 +22,16 @@ internal static class OutboxMessageQueries
             .Where(m => m.InboxMessageId == messageId && m.InboxConsumerId == consumerId)
             .ExecuteDeleteAsync(cancellationToken);
 
-    /// <summary>The undelivered messages of one bus outbox, in the order they were stored.</summary>
-    public static Task<List<OutboxMessage>> PendingForOutboxAsync(
-        DbContext db, Guid outboxId, long afterSequenceNumber, int limit, CancellationToken cancellationToken) =>
+    /// <summary>The messages of several bus outboxes, in the order they were stored (which is each outbox's order too).</summary>
+    public static Task<List<OutboxMessage>> PendingForOutboxesAsync(DbContext db, Guid[] outboxIds, CancellationToken cancellationToken) =>
         EntityFrameworkQueryableExtensions.ToListAsync(
             db.Set<OutboxMessage>()
-                .Where(m => m.OutboxId == outboxId && m.SequenceNumber > afterSequenceNumber)
+                .Where(m => m.OutboxId != null && outboxIds.Contains(m.OutboxId.Value))
                 .OrderBy(m => m.SequenceNumber)
-                .Take(limit)
                 .AsNoTracking(),
             cancellationToken);
 
-    /// <summary>Deletes every message of one bus outbox in one statement.</summary>
-    public static Task<int> RemoveForOutboxAsync(DbContext db, Guid outboxId, CancellationToken cancellationToken) =>
-        db.Set<OutboxMessage>().Where(m => m.OutboxId == outboxId).ExecuteDeleteAsync(cancellationToken);
+    /// <summary>Deletes every message of several bus outboxes in one statement.</summary>
+    public static Task<int> RemoveForOutboxesAsync(DbContext db, Guid[] outboxIds, CancellationToken cancellationToken) =>
+        db.Set<OutboxMessage>().Where(m => m.OutboxId != null && outboxIds.Contains(m.OutboxId.Value)).ExecuteDeleteAsync(cancellationToken);
 }

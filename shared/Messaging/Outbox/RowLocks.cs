@@ -65,18 +65,18 @@ internal static class RowLocks
         return rows.SingleOrDefault();
     }
 
-    /// <summary>Locks a bus outbox, skipping one another instance holds.</summary>
-    public static async Task<OutboxState?> TryLockOutboxAsync(DbContext db, Guid outboxId, CancellationToken cancellationToken)
+    /// <summary>Locks the bus outboxes of <paramref name="outboxIds"/> that no other instance holds, oldest first.</summary>
+    public static Task<List<OutboxState>> TryLockOutboxesAsync(DbContext db, Guid[] outboxIds, CancellationToken cancellationToken)
     {
-        var sql = StoreNames.Statement(db, "outbox-lock", model =>
+        var sql = StoreNames.Statement(db, "outbox-lock-many", model =>
         {
             var type = typeof(OutboxState);
             return $"SELECT *, xmin FROM {StoreNames.Table(model, type)} " +
-                $"WHERE {StoreNames.Column(model, type, nameof(OutboxState.OutboxId))} = {{0}} FOR UPDATE SKIP LOCKED";
+                $"WHERE {StoreNames.Column(model, type, nameof(OutboxState.OutboxId))} = ANY({{0}}) " +
+                $"ORDER BY {StoreNames.Column(model, type, nameof(OutboxState.Created))} FOR UPDATE SKIP LOCKED";
         });
-        var rows = await EntityFrameworkQueryableExtensions.ToListAsync(
-            db.Set<OutboxState>().FromSqlRaw(sql, outboxId).AsTracking(), cancellationToken);
-        return rows.SingleOrDefault();
+        return EntityFrameworkQueryableExtensions.ToListAsync(
+            db.Set<OutboxState>().FromSqlRaw(sql, outboxIds).AsTracking(), cancellationToken);
     }
 
     private static string Build(IModel model)
