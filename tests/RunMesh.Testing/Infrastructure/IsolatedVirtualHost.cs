@@ -54,6 +54,19 @@ public sealed class IsolatedVirtualHost : IAsyncDisposable
         return doc.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
     }
 
+    /// <summary>
+    /// Where messages published to <paramref name="exchange"/> of this vhost go: the destinations of its bindings (for
+    /// MassTransit, one exchange per subscribed endpoint, named like its queue).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> BindingDestinationsAsync(string exchange)
+    {
+        using var response = await _management.GetAsync(
+            $"api/exchanges/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(exchange)}/bindings/source");
+        await EnsureAsync(response, "read bindings");
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. doc.RootElement.EnumerateArray().Select(binding => binding.GetProperty("destination").GetString()!)];
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

@@ -12,6 +12,9 @@ namespace RunMesh.Testing.Infrastructure;
 /// </summary>
 public sealed class MeshHarness : IAsyncDisposable
 {
+    /// <summary>The key of <c>StartAsync</c>'s settings that apply to every backend service.</summary>
+    public const string AllBackends = "*";
+
     /// <summary>The four roles, lowest first.</summary>
     public static readonly IReadOnlyList<string> Roles = ["viewer", "submitter", "approver", "admin"];
 
@@ -20,6 +23,8 @@ public sealed class MeshHarness : IAsyncDisposable
     private readonly List<HttpClient> _clients = [];
     private readonly Dictionary<string, string> _apiKeys;
     private readonly Dictionary<string, IsolatedDatabase> _databases = [];
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _configurations = [];
+    private readonly Dictionary<string, string> _replicaOf = [];
     private readonly string _keyDirectory;
     private Dictionary<string, string> _gatewayConfiguration = [];
 
@@ -64,8 +69,13 @@ public sealed class MeshHarness : IAsyncDisposable
     public ServiceProcess Service(string name) =>
         _services.SingleOrDefault(s => s.Name == name) ?? throw new ArgumentException($"No service named {name} in this mesh.", nameof(name));
 
-    /// <summary>Starts a mesh on fresh databases and a fresh vhost and waits until every service is ready.</summary>
-    public static async Task<MeshHarness> StartAsync(string purpose, int phaseWorkers = 1)
+    /// <summary>
+    /// Starts a mesh on fresh databases and a fresh vhost and waits until every service is ready.
+    /// <paramref name="settings"/> adds configuration per backend service name (<c>orchestrator</c>, <c>approval</c>,
+    /// <c>report</c>, <c>phase-worker</c> for every worker), and under <see cref="AllBackends"/> to every backend (not the gateway).
+    /// </summary>
+    public static async Task<MeshHarness> StartAsync(
+        string purpose, int phaseWorkers = 1, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? settings = null)
     {
         var servers = await TestServers.GetAsync();
         var broker = await IsolatedVirtualHost.CreateAsync(servers, purpose);
@@ -79,20 +89,32 @@ public sealed class MeshHarness : IAsyncDisposable
                 // Request lines in the log show which service a request reached.
                 ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
             };
+            if (settings is not null && settings.TryGetValue(AllBackends, out var everywhere))
+            {
+                foreach (var (key, value) in everywhere)
+                {
+                    bus[key] = value;
+                }
+            }
+
             foreach (var (name, project) in new[] { ("orchestrator", "Orchestrator"), ("approval", "Approval"), ("report", "Report") })
             {
                 var database = await IsolatedDatabase.CreateAsync(servers, $"{purpose}_{name}");
                 mesh._owned.Add(database);
                 mesh._databases[name] = database;
-                mesh.Add(name, project, new Dictionary<string, string>(bus) { ["ConnectionStrings:Database"] = database.ConnectionString });
+                mesh.Add(name, project, new Dictionary<string, string>(bus) { ["ConnectionStrings:Database"] = database.ConnectionString }, settings);
             }
 
             for (var i = 1; i <= phaseWorkers; i++)
             {
-                mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", bus);
+                mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", bus, settings);
             }
 
-            var gateway = new Dictionary<string, string> { ["Gateway:Signing:PrivateKeyPath"] = mesh.PrivateKeyPath };
+            var gateway = new Dictionary<string, string>
+            {
+                ["Gateway:Signing:PrivateKeyPath"] = mesh.PrivateKeyPath,
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+            };
             foreach (var role in Roles)
             {
                 gateway[$"Gateway:ApiKeys:test-{role}:Role"] = role;
@@ -123,11 +145,40 @@ public sealed class MeshHarness : IAsyncDisposable
         }
     }
 
-    private ServiceProcess Add(string name, string project, IReadOnlyDictionary<string, string> configuration)
+    private ServiceProcess Add(
+        string name, string project, IReadOnlyDictionary<string, string> configuration,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? settings = null)
     {
+        if (settings is not null && settings.TryGetValue(project == "PhaseWorker" ? "phase-worker" : name, out var extra))
+        {
+            var merged = new Dictionary<string, string>(configuration);
+            foreach (var (key, value) in extra)
+            {
+                merged[key] = value;
+            }
+
+            configuration = merged;
+        }
+
         var service = new ServiceProcess(name, project, configuration);
         _services.Add(service);
+        _configurations[name] = configuration;
         return service;
+    }
+
+    /// <summary>
+    /// Starts another instance of service <paramref name="replicaOf"/> named <paramref name="name"/> (same project,
+    /// database and vhost, its own port) and waits until it is ready. The mesh's gateway does not route to it; start
+    /// a gateway that lists it as a destination (<see cref="StartGatewayAsync"/>).
+    /// </summary>
+    public async Task<ServiceProcess> AddReplicaAsync(string name, string replicaOf)
+    {
+        var original = Service(replicaOf);
+        var replica = Add(name, original.Project, _configurations[replicaOf]);
+        _replicaOf[name] = _replicaOf.GetValueOrDefault(replicaOf, replicaOf);
+        replica.Start();
+        await replica.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        return replica;
     }
 
     /// <summary>
@@ -188,7 +239,8 @@ public sealed class MeshHarness : IAsyncDisposable
     public HttpClient ServiceClient(string name, string role = "admin")
     {
         var service = Service(name);
-        var audience = name.StartsWith("phase-worker", StringComparison.Ordinal) ? "phase-worker" : name;
+        var original = _replicaOf.GetValueOrDefault(name, name);
+        var audience = original.StartsWith("phase-worker", StringComparison.Ordinal) ? "phase-worker" : original;
         var client = new HttpClient(new IdentityTokenHandler(SigningKey, audience, role))
         {
             BaseAddress = service.BaseAddress,

@@ -141,6 +141,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Whether any captured log line contains <paramref name="text"/>.</summary>
     public bool LogContains(string text) => _log.Any(line => line.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>The captured log lines that contain <paramref name="text"/> (shortened), for a failure message.</summary>
+    public string LogLinesContaining(string text) =>
+        $"--- log lines of {Name} with '{text}':{Environment.NewLine}" +
+        string.Join(Environment.NewLine, _log.Where(line => line.Contains(text, StringComparison.Ordinal)).Select(Shorten));
+
+    /// <summary>Whether one captured log line contains every one of <paramref name="texts"/>.</summary>
+    public bool LogLineContains(params string[] texts) =>
+        _log.Any(line => texts.All(text => line.Contains(text, StringComparison.Ordinal)));
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
