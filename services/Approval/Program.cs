@@ -1,3 +1,4 @@
+using RunMesh.Approval.Api;
 using RunMesh.Approval.Extensions;
 using RunMesh.Hosting;
 using RunMesh.Hosting.Diagnostics;
@@ -11,6 +12,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapMeshPing();
+app.MapApprovalsApi();
 
 app.Run();
 

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Approval.Approvals;
+using RunMesh.Approval.Persistence;
+using RunMesh.Contracts;
+using RunMesh.Hosting.Identity;
+using RunMesh.Hosting.Problems;
+
+namespace RunMesh.Approval.Api;
+
+/// <summary>
+/// <c>GET /api/approvals</c> (a page, oldest first), <c>GET /api/approvals/{id}</c> and
+/// <c>POST /api/approvals/{id}/decision</c>; all for the approver role.
+/// </summary>
+public static class ApprovalsApi
+{
+    /// <summary>Maps the approval endpoints.</summary>
+    public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var approvals = endpoints.MapGroup("/api/approvals").WithTags("Approvals").RequireAuthorization(Roles.Approver);
+        approvals.MapGet("/", ListAsync).WithName("ListApprovals")
+            .WithSummary("Approval requests, oldest first; filter by state and run, page with limit and cursor.");
+        approvals.MapGet("/{requestId}", GetAsync).WithName("GetApproval")
+            .WithSummary("One approval request with its artifact preview and digest.");
+        approvals.MapPost("/{requestId}/decision", DecideAsync).WithName("DecideApproval")
+            .WithSummary("Approve, reject or abort a pending request (the same decision again is answered again).");
+        return endpoints;
+    }
+
+    /// <summary>The body of <c>POST /api/approvals/{id}/decision</c>.</summary>
+    public sealed record DecisionRequest
+    {
+        /// <summary><c>approve</c>, <c>reject</c> or <c>abort</c>.</summary>
+        public required string Action { get; init; }
+
+        /// <summary>Why, for the run's event log (at most <see cref="ApprovalLimits.MaxCommentLength"/> characters).</summary>
+        public string? Comment { get; init; }
+    }
+
+    private static async Task<Results<Ok<ApprovalPage>, ProblemHttpResult>> ListAsync(
+        string? state, string? runId, string? limit, string? cursor, ApprovalDbContext db, CancellationToken cancellationToken)
+    {
+        if (state is not null && !ApprovalStates.All.Contains(state))
+        {
+            return InvalidRequest($"Query parameter 'state' must be one of {string.Join(", ", ApprovalStates.All)}.");
+        }
+
+        Guid? run = null;
+        if (runId is not null)
+        {
+            if (!Guid.TryParse(runId, out var parsed))
+            {
+                return InvalidRequest("Query parameter 'runId' must be a UUID.");
+            }
+
+            run = parsed;
+        }
+
+        var pageSize = ApprovalLimits.DefaultPageSize;
+        if (limit is not null
+            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > ApprovalLimits.MaxPageSize))
+        {
+            return InvalidRequest($"Query parameter 'limit' must be an integer from 1 to {ApprovalLimits.MaxPageSize}.");
+        }
+
+        long after = 0;
+        if (cursor is not null && !ApprovalCursor.TryDecode(cursor, out after))
+        {
+            return InvalidRequest("Query parameter 'cursor' is not a cursor this API gave out (use nextCursor of the previous page).");
+        }
+
+        var query = db.Requests.AsNoTracking().Where(r => r.Seq > after);
+        if (state is not null)
+        {
+            query = query.Where(r => r.State == state);
+        }
+
+        if (run is not null)
+        {
+            query = query.Where(r => r.RunId == run);
+        }
+
+        var rows = await query.OrderBy(r => r.Seq).Take(pageSize + 1).ToListAsync(cancellationToken);
+        var page = rows.Take(pageSize).ToList();
+        var next = rows.Count > pageSize ? ApprovalCursor.Encode(page[^1].Seq) : null;
+        return TypedResults.Ok(new ApprovalPage([.. page.Select(r => ApprovalView.Of(r))], next));
+    }
+
+    private static async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> GetAsync(
+        string requestId, ApprovalDbContext db, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(requestId, out var id))
+        {
+            return MalformedId();
+        }
+
+        var row = await db.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.RequestId == id, cancellationToken);
+        return row is null ? NotFound(requestId) : TypedResults.Ok(ApprovalView.Of(row));
+    }
+
+    private static async Task<IResult> DecideAsync(
+        string requestId, HttpRequest request, ClaimsPrincipal user, ApprovalDecisions decisions, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(requestId, out var id))
+        {
+            return MalformedId();
+        }
+
+        var body = await StrictJsonBody.ReadAsync<DecisionRequest>(request, required: true, cancellationToken);
+        if (body.Problem is { } invalid)
+        {
+            return invalid;
+        }
+
+        var decision = body.Value!;
+        ApprovalAction? action = decision.Action switch
+        {
+            "approve" => ApprovalAction.Approve,
+            "reject" => ApprovalAction.Reject,
+            "abort" => ApprovalAction.Abort,
+            _ => null,
+        };
+        if (action is null)
+        {
+            return InvalidRequest("Field 'action' must be approve, reject or abort.");
+        }
+
+        if (decision.Comment is { Length: > ApprovalLimits.MaxCommentLength })
+        {
+            return InvalidRequest($"Field 'comment' is at most {ApprovalLimits.MaxCommentLength} characters.");
+        }
+
+        var decidedBy = user.Identity?.Name ?? "anonymous";
+        return await decisions.DecideAsync(id, action.Value, decidedBy, decision.Comment, cancellationToken) switch
+        {
+            DecisionOutcome.Decided decided => TypedResults.Ok(ApprovalView.Of(decided.Request, withPreview: false)),
+            DecisionOutcome.AlreadyDecided same => TypedResults.Ok(ApprovalView.Of(same.Request, withPreview: false)),
+            DecisionOutcome.Conflict conflict => Conflict(conflict.Request, decision.Action),
+            _ => NotFound(requestId),
+        };
+    }
+
+    private static ProblemHttpResult Conflict(ApprovalRequestRow request, string action) => request.State switch
+    {
+        ApprovalStates.Closed => Problem(StatusCodes.Status409Conflict, "approval_closed", "The run has ended",
+            $"Approval request {request.RequestId} is closed: run {request.RunId} ended before anyone decided, so there is nothing left to {action}."),
+        ApprovalStates.Expired => Problem(StatusCodes.Status409Conflict, "approval_expired", "The request has expired",
+            $"Approval request {request.RequestId} expired at {request.ExpiresAt:O} before anyone decided; the run fails with approval_expired."),
+        // Pending but past its expiry: the expiry scan has not marked it yet.
+        ApprovalStates.Pending => Problem(StatusCodes.Status409Conflict, "approval_expired", "The request has expired",
+            $"Approval request {request.RequestId} expired at {request.ExpiresAt:O}; it can no longer be decided."),
+        _ => Problem(StatusCodes.Status409Conflict, "approval_already_decided", "Already decided",
+            $"Approval request {request.RequestId} was already decided ({request.State} by {request.DecidedBy ?? "someone"} at {request.DecidedAt:O}); it cannot be decided again with '{action}'."),
+    };
+
+    private static ProblemHttpResult MalformedId() =>
+        InvalidRequest("The approval request id in the path must be a UUID (e.g. 0b5c2f0e-8d3a-4f7e-9a59-2f1c6f3f9f5e).");
+
+    private static ProblemHttpResult NotFound(string requestId) =>
+        Problem(StatusCodes.Status404NotFound, "approval_not_found", "Approval request not found", $"There is no approval request '{requestId}'.");
+
+    private static ProblemHttpResult InvalidRequest(string detail) =>
+        Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);
+
+    private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
+        TypedResults.Problem(ProblemResponses.Create(status, code, title, detail));
+}
+
+/// <summary>The list cursor: opaque to clients, the last <c>seq</c> of the previous page underneath.</summary>
+internal static class ApprovalCursor
+{
+    private const string Prefix = "a1.";
+
+    public static string Encode(long seq) => Prefix + seq.ToString(CultureInfo.InvariantCulture);
+
+    public static bool TryDecode(string cursor, out long seq)
+    {
+        seq = 0;
+        return cursor.StartsWith(Prefix, StringComparison.Ordinal)
+            && long.TryParse(cursor.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out seq);
+    }
+}

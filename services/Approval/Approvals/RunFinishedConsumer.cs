@@ -1,0 +1,45 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Approval.Persistence;
+using RunMesh.Contracts;
+
+namespace RunMesh.Approval.Approvals;
+
+/// <summary>
+/// A run ended: its requests still pending of that generation or an earlier one become <c>closed</c> (nobody can
+/// decide them any more), and the ending is remembered so a request that arrives late is stored closed too.
+/// </summary>
+internal sealed partial class RunFinishedConsumer(ApprovalDbContext db, TimeProvider clock, ILogger<RunFinishedConsumer> logger)
+    : IConsumer<RunFinished>
+{
+    public async Task Consume(ConsumeContext<RunFinished> context)
+    {
+        var message = context.Message;
+        var cancellationToken = context.CancellationToken;
+        await RunLock.TakeAsync(db, message.RunId, cancellationToken);
+
+        var now = clock.GetUtcNow();
+        var ending = await db.RunEndings.SingleOrDefaultAsync(e => e.RunId == message.RunId, cancellationToken);
+        if (ending is null)
+        {
+            db.RunEndings.Add(new RunEndingRow { RunId = message.RunId, Generation = message.Generation, RecordedAt = now });
+        }
+        else if (message.Generation > ending.Generation)
+        {
+            ending.Generation = message.Generation;
+            ending.RecordedAt = now;
+        }
+
+        var closed = await db.Requests
+            .Where(r => r.RunId == message.RunId && r.State == ApprovalStates.Pending && r.Generation <= message.Generation)
+            .ExecuteUpdateAsync(set => set.SetProperty(r => r.State, ApprovalStates.Closed).SetProperty(r => r.DecidedAt, now), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        if (closed > 0)
+        {
+            LogClosed(logger, closed, message.RunId, message.Generation);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} pending approval request(s) of run {RunId}: generation {Generation} ended")]
+    private static partial void LogClosed(ILogger logger, int count, Guid runId, int generation);
+}
