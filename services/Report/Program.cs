@@ -1,6 +1,7 @@
 using RunMesh.Hosting;
 using RunMesh.Hosting.Diagnostics;
 using RunMesh.Report.Extensions;
+using RunMesh.Report.Reports.Api;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapMeshPing();
+app.MapReportsApi();
 
 app.Run();
 

@@ -239,6 +239,73 @@ namespace RunMesh.Report.Persistence.Migrations
                     b.ToTable("outbox_state", (string)null);
                 });
 
+            modelBuilder.Entity("RunMesh.Report.Reports.ReportRecord", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer")
+                        .HasColumnName("generation");
+
+                    b.Property<DateTimeOffset>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("Manifest")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("manifest");
+
+                    b.Property<string>("ManifestDigest")
+                        .IsRequired()
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)")
+                        .HasColumnName("manifest_digest");
+
+                    b.Property<Guid?>("ParentRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_run_id");
+
+                    b.Property<string>("ReportJson")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("report_json");
+
+                    b.Property<string>("ReportMarkdown")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("report_markdown");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset>("StoredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stored_at");
+
+                    b.Property<string>("TemplateName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("template_name");
+
+                    b.Property<int>("TemplateVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("template_version");
+
+                    b.HasKey("RunId", "Generation")
+                        .HasName("pk_reports");
+
+                    b.HasIndex("ParentRunId")
+                        .HasDatabaseName("ix_reports_parent_run_id");
+
+                    b.ToTable("reports", (string)null);
+                });
+
             modelBuilder.Entity("RunMesh.Messaging.Outbox.OutboxMessage", b =>
                 {
                     b.HasOne("RunMesh.Messaging.Outbox.OutboxState", null)

@@ -1,0 +1,258 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using RabbitMQ.Client;
+using RunMesh.Contracts;
+using RunMesh.EndToEnd.Tests.Gateway;
+using RunMesh.Hashing;
+
+namespace RunMesh.EndToEnd.Tests.Reports;
+
+/// <summary>
+/// The report service through the whole mesh: every finished run gets a report and a manifest, announced with
+/// <c>ReportReady</c> so that <c>GET /api/runs/{id}</c> shows <c>reportUrl</c>; written once per (run, generation).
+/// </summary>
+[Collection(ReportsMesh.Name)]
+public sealed class ReportsTests(ReportsFixture fixture)
+{
+    private HttpClient Viewer => fixture.Viewer;
+
+    [Fact]
+    public async Task Completed_failed_and_cancelled_runs_each_get_a_report_and_a_manifest_with_a_stable_digest()
+    {
+        var completed = await fixture.StartAsync(ReportsFixture.Quick);
+        var failed = await fixture.StartAsync(ReportsFixture.Flaky);
+        var cancelled = await fixture.StartAsync(ReportsFixture.Slow);
+        await fixture.WaitForStateAsync(cancelled, "running");
+        using (var submitter = fixture.Mesh.GatewayClient("submitter"))
+        {
+            using var cancel = await submitter.PostAsync($"/api/runs/{cancelled}/cancel", JsonContent.Create(new { reason = "not needed" }));
+            cancel.StatusCode.ShouldBe(HttpStatusCode.Accepted, await cancel.Content.ReadAsStringAsync());
+        }
+
+        foreach (var (runId, state) in new[] { (completed, "completed"), (failed, "failed"), (cancelled, "cancelled") })
+        {
+            var run = await fixture.WaitForReportUrlAsync(runId);
+            run["state"]!.GetValue<string>().ShouldBe(state);
+            run["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}/report");
+            await ShouldServeReportAsync(runId, state, generation: 1);
+        }
+    }
+
+    [Fact]
+    public async Task An_aborted_run_gets_a_report_and_a_manifest()
+    {
+        // Aborting takes an approval decision, which the approval service does not make yet: this RunFinished is what
+        // the orchestrator publishes for an aborted run, and the report service only ever sees that message.
+        var runId = Guid.NewGuid();
+
+        await fixture.PublishAsync(ReportsFixture.Finished(runId, RunState.Aborted), Guid.NewGuid());
+
+        var rows = await fixture.WaitForRowsAsync(runId);
+        rows.ShouldHaveSingleItem().State.ShouldBe("aborted");
+        var report = await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report");
+        report!["state"]!.GetValue<string>().ShouldBe("aborted");
+        report["error"]!["code"]!.GetValue<string>().ShouldBe("approval_aborted");
+        (await Viewer.GetStringAsync($"/api/runs/{runId}/report.md")).ShouldStartWith($"# Run {runId}: aborted\n");
+        var manifest = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/manifest"))!;
+        Digest.Of(manifest["manifest"]).ShouldBe(rows[0].ManifestDigest);
+    }
+
+    [Fact]
+    public async Task Report_url_appears_for_the_first_second_and_third_run_of_a_template_on_a_populated_database()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            var runId = await fixture.StartAsync(ReportsFixture.Quick);
+
+            var run = await fixture.WaitForReportUrlAsync(runId);
+
+            run["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}/report", $"run {i}");
+            using var report = await Viewer.GetAsync(run["reportUrl"]!.GetValue<string>());
+            report.StatusCode.ShouldBe(HttpStatusCode.OK, $"run {i}: {await report.Content.ReadAsStringAsync()}");
+        }
+
+        (await fixture.CountInReportDatabaseAsync("SELECT count(*) FROM reports")).ShouldBeGreaterThanOrEqualTo(3);
+    }
+
+    [Fact]
+    public async Task A_duplicate_run_finished_with_another_message_id_writes_one_report_and_announces_it_once()
+    {
+        var runId = Guid.NewGuid();
+        var finished = ReportsFixture.Finished(runId, RunState.Completed);
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeclarePassiveAsync("RunMesh.Contracts:ReportReady");
+        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+        await channel.QueueBindAsync(queue, "RunMesh.Contracts:ReportReady", "");
+        var messageIds = new[] { Guid.NewGuid(), Guid.NewGuid() };
+
+        await Task.WhenAll(messageIds.Select(id => fixture.PublishAsync(finished, id)));
+
+        // Both copies consumed and their outgoing messages delivered (the bus confirms publishes before the inbox row
+        // is marked delivered), so every ReportReady they published is in the queue by now.
+        await Eventually.UntilAsync(
+            async () => await fixture.CountInReportDatabaseAsync(
+                "SELECT count(*) FROM inbox_state WHERE message_id = ANY(@ids) AND delivered IS NOT NULL", ("ids", messageIds)) == 2,
+            TimeSpan.FromSeconds(30), "both copies of RunFinished to be consumed", () => fixture.Mesh.Service("report").LogTail(30));
+        (await fixture.ReportRowsAsync(runId)).Count.ShouldBe(1);
+        (await channel.MessageCountAsync(queue)).ShouldBe(1u);
+        var ready = await channel.BasicGetAsync(queue, autoAck: true);
+        var message = JsonNode.Parse(ready!.Body.Span)!["message"]!;
+        message["runId"]!.GetValue<Guid>().ShouldBe(runId);
+        message["generation"]!.GetValue<int>().ShouldBe(1);
+        message["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}/report");
+        message["manifestDigest"]!.GetValue<string>().ShouldBe((await fixture.ReportRowsAsync(runId))[0].ManifestDigest);
+    }
+
+    [Fact]
+    public async Task A_failed_run_retried_to_completion_serves_generation_2_and_keeps_generation_1()
+    {
+        var runId = await fixture.StartAsync(ReportsFixture.Flaky);
+        await fixture.WaitForReportUrlAsync(runId, generation: 1);
+        var firstDigest = (await fixture.ReportRowsAsync(runId)).ShouldHaveSingleItem().ManifestDigest;
+        using var submitter = fixture.Mesh.GatewayClient("submitter");
+
+        using var retry = await submitter.PostAsync($"/api/runs/{runId}/retry", null);
+        retry.StatusCode.ShouldBe(HttpStatusCode.Accepted, await retry.Content.ReadAsStringAsync());
+        await fixture.WaitForReportUrlAsync(runId, generation: 2);
+
+        var rows = await fixture.ReportRowsAsync(runId);
+        rows.Select(r => (r.Generation, r.State)).ShouldBe([(1, "failed"), (2, "completed")]);
+        rows[0].ManifestDigest.ShouldBe(firstDigest);
+        var latest = await ShouldServeReportAsync(runId, "completed", generation: 2);
+        latest["manifest"]!["phases"]![1]!["attempts"]!.AsArray().Count.ShouldBe(2);
+        var kept = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report?generation=1"))!;
+        kept["generation"]!.GetValue<int>().ShouldBe(1);
+        kept["state"]!.GetValue<string>().ShouldBe("failed");
+        var keptManifest = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/manifest?generation=1"))!;
+        keptManifest["manifestDigest"]!.GetValue<string>().ShouldBe(firstDigest);
+        (await Viewer.GetStringAsync($"/api/runs/{runId}/report.md?generation=1")).ShouldStartWith($"# Run {runId}: failed\n");
+    }
+
+    [Fact]
+    public async Task A_child_run_appears_beside_its_parents_manifest_whichever_finished_first()
+    {
+        var parentFirst = (Parent: Guid.NewGuid(), Child: Guid.NewGuid());
+        var childFirst = (Parent: Guid.NewGuid(), Child: Guid.NewGuid());
+
+        await fixture.PublishAsync(ReportsFixture.Finished(parentFirst.Parent, RunState.Completed), Guid.NewGuid());
+        var parentDigest = (await fixture.WaitForRowsAsync(parentFirst.Parent))[0].ManifestDigest;
+        await fixture.PublishAsync(ReportsFixture.Finished(parentFirst.Child, RunState.Completed, parentFirst.Parent), Guid.NewGuid());
+        await fixture.WaitForRowsAsync(parentFirst.Child);
+        await fixture.PublishAsync(ReportsFixture.Finished(childFirst.Child, RunState.Failed, childFirst.Parent), Guid.NewGuid());
+        await fixture.WaitForRowsAsync(childFirst.Child);
+        await fixture.PublishAsync(ReportsFixture.Finished(childFirst.Parent, RunState.Completed), Guid.NewGuid());
+        await fixture.WaitForRowsAsync(childFirst.Parent);
+
+        foreach (var (parent, child, state) in new[] { (parentFirst.Parent, parentFirst.Child, "completed"), (childFirst.Parent, childFirst.Child, "failed") })
+        {
+            var body = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{parent}/manifest"))!;
+            var edge = body["children"]!.AsArray().ShouldHaveSingleItem()!;
+            edge["runId"]!.GetValue<Guid>().ShouldBe(child);
+            edge["state"]!.GetValue<string>().ShouldBe(state);
+            edge["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{child}/report");
+            edge["manifestDigest"]!.GetValue<string>().ShouldBe((await fixture.ReportRowsAsync(child))[0].ManifestDigest);
+            Digest.Of(body["manifest"]).ShouldBe(body["manifestDigest"]!.GetValue<string>());
+            (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{parent}/report"))!["children"]!.AsArray().Count.ShouldBe(1);
+            var childBody = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{child}/manifest"))!;
+            childBody["manifest"]!["parentRunId"]!.GetValue<Guid>().ShouldBe(parent);
+            childBody["children"]!.AsArray().ShouldBeEmpty();
+        }
+
+        // The child arrived after the parent's ReportReady: the parent's manifest and digest did not change.
+        (await fixture.ReportRowsAsync(parentFirst.Parent)).ShouldHaveSingleItem().ManifestDigest.ShouldBe(parentDigest);
+    }
+
+    [Fact]
+    public async Task Until_a_run_has_finished_its_report_markdown_and_manifest_are_404_problems()
+    {
+        var runId = await fixture.StartAsync(ReportsFixture.Slow);
+        await fixture.WaitForStateAsync(runId, "running");
+
+        foreach (var endpoint in new[] { "report", "report.md", "manifest" })
+        {
+            using var running = await Viewer.GetAsync($"/api/runs/{runId}/{endpoint}");
+            await running.ShouldBeProblemAsync(HttpStatusCode.NotFound, "report_not_found");
+            using var unknown = await Viewer.GetAsync($"/api/runs/{Guid.NewGuid()}/{endpoint}");
+            await unknown.ShouldBeProblemAsync(HttpStatusCode.NotFound, "report_not_found");
+        }
+
+        // Frees the phase worker's slot; the cancelled run then gets its report like any other.
+        using var submitter = fixture.Mesh.GatewayClient("submitter");
+        using var cancel = await submitter.PostAsync($"/api/runs/{runId}/cancel", null);
+        cancel.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await fixture.WaitForReportUrlAsync(runId);
+    }
+
+    [Theory]
+    [InlineData("/api/runs/not-a-uuid/report", "run id")]
+    [InlineData("/api/runs/not-a-uuid/report.md", "run id")]
+    [InlineData("/api/runs/not-a-uuid/manifest", "run id")]
+    [InlineData("/api/runs/{id}/report?generation=0", "'generation'")]
+    [InlineData("/api/runs/{id}/manifest?generation=two", "'generation'")]
+    [InlineData("/api/runs/{id}/report.md?generation=-1", "'generation'")]
+    public async Task A_malformed_run_id_or_generation_is_a_400_naming_it(string path, string named)
+    {
+        using var response = await Viewer.GetAsync(path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["detail"]!.GetValue<string>().ShouldContain(named);
+    }
+
+    [Fact]
+    public async Task A_generation_that_has_not_finished_is_a_404_problem()
+    {
+        var runId = await fixture.StartAsync(ReportsFixture.Quick);
+        await fixture.WaitForReportUrlAsync(runId);
+
+        using var response = await Viewer.GetAsync($"/api/runs/{runId}/report?generation=2");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "report_not_found");
+    }
+
+    /// <summary>
+    /// Reads the report, the Markdown and the manifest through the gateway and checks they agree with each other, with
+    /// the stored row and with the digest the orchestrator received in ReportReady. Answers the JSON report.
+    /// </summary>
+    private async Task<JsonObject> ShouldServeReportAsync(Guid runId, string state, int generation)
+    {
+        var rows = await fixture.ReportRowsAsync(runId);
+        var row = rows.Single(r => r.Generation == generation);
+        rows.Max(r => r.Generation).ShouldBe(generation, "the latest generation is served");
+
+        using var reportResponse = await Viewer.GetAsync($"/api/runs/{runId}/report");
+        reportResponse.StatusCode.ShouldBe(HttpStatusCode.OK, await reportResponse.Content.ReadAsStringAsync());
+        reportResponse.Content.Headers.ContentType!.MediaType.ShouldBe("application/json");
+        var report = (await reportResponse.Content.ReadFromJsonAsync<JsonObject>())!;
+        report["runId"]!.GetValue<Guid>().ShouldBe(runId);
+        report["generation"]!.GetValue<int>().ShouldBe(generation);
+        report["state"]!.GetValue<string>().ShouldBe(state);
+        report["summary"]!["phases"]!.AsArray().ShouldNotBeEmpty();
+        report["lastEvents"]!.AsArray().ShouldNotBeEmpty();
+        report["manifestDigest"]!.GetValue<string>().ShouldBe(row.ManifestDigest);
+
+        using var markdown = await Viewer.GetAsync($"/api/runs/{runId}/report.md");
+        markdown.StatusCode.ShouldBe(HttpStatusCode.OK);
+        markdown.Content.Headers.ContentType!.MediaType.ShouldBe("text/markdown");
+        (await markdown.Content.ReadAsStringAsync()).ShouldStartWith($"# Run {runId}: {state}\n");
+
+        var manifest = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/manifest"))!;
+        var digest = manifest["manifestDigest"]!.GetValue<string>();
+        manifest["manifest"]!["runId"]!.GetValue<Guid>().ShouldBe(runId);
+        manifest["manifest"]!["state"]!.GetValue<string>().ShouldBe(state);
+        manifest["children"]!.AsArray().ShouldBeEmpty();
+
+        // One digest everywhere: recomputed from the served manifest, from the stored JSON (byte for byte), the
+        // stored column, and what the orchestrator received in ReportReady.
+        Digest.Of(manifest["manifest"]).ShouldBe(digest);
+        ("sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(row.Manifest)))).ShouldBe(digest);
+        Digest.OfJson(row.Manifest).ShouldBe(digest);
+        row.ManifestDigest.ShouldBe(digest);
+        (await fixture.ReportReadyDigestAsync(runId, generation)).ShouldBe(digest);
+        return report;
+    }
+}
