@@ -5,6 +5,7 @@ using RunMesh.Messaging.Saga;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Runs.Admission;
+using RunMesh.Orchestrator.Runs.Api;
 using RunMesh.Orchestrator.Runs.Journal;
 using RunMesh.Orchestrator.Templates;
 
@@ -36,6 +37,8 @@ internal static class OrchestratorExtensions
         });
 
         builder.Services.AddHostedService<DeadlineScan>();
+        builder.Services.AddSingleton<RunEventSignals>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RunEventSignals>());
         return builder;
     }
 }

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
+using RunMesh.Hosting.Background;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs.Journal;
 
@@ -17,39 +18,21 @@ internal sealed partial class DeadlineScan(
     IServiceScopeFactory scopes,
     IOptions<OrchestratorOptions> options,
     TimeProvider clock,
-    ILogger<DeadlineScan> logger) : BackgroundService
+    ILogger<DeadlineScan> logger) : PeriodicScan(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var interval = TimeSpan.FromMilliseconds(options.Value.DeadlineScanIntervalMilliseconds);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                // A full batch means more may be due: go again at once.
-                if (await ScanOnceAsync(stoppingToken) >= options.Value.DeadlineScanBatchSize)
-                {
-                    continue;
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogScanFailed(logger, ex);
-            }
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(options.Value.DeadlineScanIntervalMilliseconds);
 
-            await Task.Delay(interval, clock, stoppingToken);
-        }
-    }
+    protected override int BatchSize => options.Value.DeadlineScanBatchSize;
 
     /// <summary>Fires the deadlines due now; returns how many.</summary>
-    public async Task<int> ScanOnceAsync(CancellationToken cancellationToken)
+    public override async Task<int> ScanOnceAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
         var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var due = await EntityFrameworkQueryableExtensions.ToListAsync(
             db.RunDeadlines.FromSqlInterpolated(
                 $"SELECT * FROM run_deadlines WHERE due_at <= {now} ORDER BY due_at LIMIT {options.Value.DeadlineScanBatchSize} FOR UPDATE SKIP LOCKED"),
@@ -72,7 +55,7 @@ internal sealed partial class DeadlineScan(
         db.RunDeadlines.RemoveRange(due);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        LogFired(logger, due.Count);
+        LogFired(Logger, due.Count);
         return due.Count;
     }
 
@@ -96,7 +79,4 @@ internal sealed partial class DeadlineScan(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Deadline scan fired {Count} deadline(s)")]
     private static partial void LogFired(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deadline scan failed; it retries on its next pass")]
-    private static partial void LogScanFailed(ILogger logger, Exception exception);
 }

@@ -15,20 +15,22 @@ namespace RunMesh.Orchestrator.Runs;
 /// Everything it writes — the run row, events, artifacts, deadlines and outgoing messages — commits in the
 /// transaction of the message being consumed. It sets <see cref="RunRecord.Target"/>; the state machine moves there.
 /// </summary>
-internal sealed class RunStep
+internal sealed partial class RunStep
 {
     private const int LastEventsInRunFinished = 20;
 
     private readonly ConsumeContext _bus;
     private readonly IRunJournal _journal;
     private readonly OrchestratorOptions _options;
+    private readonly ILogger _logger;
 
-    private RunStep(RunRecord run, ConsumeContext bus, IRunJournal journal, OrchestratorOptions options, DateTimeOffset now)
+    private RunStep(RunRecord run, ConsumeContext bus, IRunJournal journal, OrchestratorOptions options, ILogger logger, DateTimeOffset now)
     {
         Run = run;
         _bus = bus;
         _journal = journal;
         _options = options;
+        _logger = logger;
         Now = now;
     }
 
@@ -42,8 +44,9 @@ internal sealed class RunStep
         var clock = context.GetServiceOrCreateInstance<TimeProvider>();
         var options = context.GetServiceOrCreateInstance<IOptions<OrchestratorOptions>>().Value;
         var journal = context.GetServiceOrCreateInstance<IRunJournal>();
+        var logger = context.GetServiceOrCreateInstance<ILogger<RunStep>>();
         context.Saga.Target = null;
-        return new RunStep(context.Saga, context, journal, options, clock.GetUtcNow());
+        return new RunStep(context.Saga, context, journal, options, logger, clock.GetUtcNow());
     }
 
     // ---- starting and dispatching ------------------------------------------------------------------------------
@@ -552,7 +555,12 @@ internal sealed class RunStep
     {
         Run.EventSeq++;
         _journal.Append(new RunEventEntry(Run.CorrelationId, Run.EventSeq, type, payload, idempotencyKey, Now));
+        // One line per transition, in the trace of the message that caused it.
+        LogEvent(_logger, Run.CorrelationId, Run.EventSeq, type);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "run {RunId} #{Seq} {Type}")]
+    private static partial void LogEvent(ILogger logger, Guid runId, long seq, string type);
 
     private void AddUsage(Usage usage) => Run.Usage = new Usage
     {

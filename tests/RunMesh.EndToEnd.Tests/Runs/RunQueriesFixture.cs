@@ -20,7 +20,19 @@ public sealed class RunQueriesFixture : IAsyncLifetime
 
     public MeshHarness Mesh => _mesh ?? throw new InvalidOperationException("The mesh has not started.");
 
-    public async Task InitializeAsync() => _mesh = await MeshHarness.StartAsync("runqueries");
+    /// <summary>
+    /// Streams here are woken only by Postgres notifications: the fallback polls and heartbeats are set far beyond every test's
+    /// timeout, so a stream that sees a live event proves LISTEN/NOTIFY works.
+    /// </summary>
+    public async Task InitializeAsync() => _mesh = await MeshHarness.StartAsync("runqueries", settings: new Dictionary<string, IReadOnlyDictionary<string, string>>
+    {
+        ["orchestrator"] = new Dictionary<string, string>
+        {
+            ["Orchestrator:SseSafetyPollSeconds"] = "3600",
+            ["Orchestrator:SseHeartbeatSeconds"] = "3600",
+            ["Orchestrator:SsePollMilliseconds"] = "10000",
+        },
+    });
 
     public async Task DisposeAsync()
     {

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text;
-using Npgsql;
-
 namespace RunMesh.EndToEnd.Tests.Runs;
 
 /// <summary>A running mesh with the templates the run tests start.</summary>
@@ -18,12 +14,7 @@ public sealed class RunsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _mesh = await MeshHarness.StartAsync("runs");
-        using var admin = Mesh.GatewayClient("admin");
-        foreach (var template in new[] { DemoTemplate, SlowTemplate, FlakyTemplate })
-        {
-            using var response = await admin.PostAsync("/api/templates", new StringContent(template, Encoding.UTF8, "application/yaml"));
-            response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        }
+        await Mesh.RegisterTemplatesAsync(DemoTemplate, SlowTemplate, FlakyTemplate);
     }
 
     public async Task DisposeAsync()
@@ -35,29 +26,13 @@ public sealed class RunsFixture : IAsyncLifetime
     }
 
     /// <summary>The run's state as the orchestrator stored it (the state machine's name, e.g. <c>Completed</c>).</summary>
-    public async Task<string?> StateOfAsync(Guid runId)
-    {
-        await using var connection = await Mesh.DatabaseOf("orchestrator").OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT state FROM runs WHERE run_id = @id", connection);
-        command.Parameters.AddWithValue("id", runId);
-        return (string?)await command.ExecuteScalarAsync();
-    }
+    public Task<string?> StateOfAsync(Guid runId) => Mesh.ScalarAsync<string?>("orchestrator", "SELECT state FROM runs WHERE run_id = @id", ("id", runId));
 
     public Task WaitForStateAsync(Guid runId, string state, int seconds = 60) =>
         Eventually.UntilAsync(async () => await StateOfAsync(runId) == state, TimeSpan.FromSeconds(seconds),
             $"run {runId} to be {state}", () => Mesh.LogTails());
 
-    public async Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = await Mesh.DatabaseOf("orchestrator").OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    public Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters) => Mesh.ScalarAsync<long>("orchestrator", sql, parameters);
 
     private const string DemoTemplate = """
         name: admission-demo

@@ -213,8 +213,23 @@ public sealed class MockExecutorTests
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task The_first_hangAttempts_attempts_answer_only_when_stopped_and_later_ones_answer()
+    {
+        await using var services = WorkerServices.Build();
+        var settings = new JsonObject { ["hangAttempts"] = 1 };
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        var hanging = services.Executor("mock").ExecuteAsync(Commands.Execute(settings: settings, attempt: 1), cancel.Token);
+        await Should.ThrowAsync<OperationCanceledException>(() => hanging);
+        var answered = await services.Executor("mock").ExecuteAsync(Commands.Execute(settings: settings.DeepClone().AsObject(), attempt: 2), CancellationToken.None);
+
+        answered.Artifact.ShouldNotBeNull();
+    }
+
     [Theory]
     [InlineData("""{"latencyMs":-1}""", "latencyMs")]
+    [InlineData("""{"hangAttempts":true}""", "hangAttempts")]
     [InlineData("""{"failAttempts":"two"}""", "failAttempts")]
     [InlineData("""{"invalidAttempts":1.5}""", "invalidAttempts")]
     [InlineData("""{"seed":{"a":1}}""", "seed")]

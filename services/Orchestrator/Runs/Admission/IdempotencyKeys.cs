@@ -14,12 +14,22 @@ public sealed class IdempotencyKeys(OrchestratorDbContext db, TimeProvider clock
     /// <summary>How long a key is remembered.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long a claim may stay unanswered before it counts as abandoned (its request died with its process between
+    /// claim and answer) and the next request with the key takes it over, instead of getting 409 for a whole day.
+    /// </summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(1);
+
     /// <summary>Claims the key for a request with <paramref name="requestHash"/>, or says what the earlier request decided.</summary>
     public async Task<IdempotencyClaim> ClaimAsync(string identity, string key, string requestHash, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await db.Database.ExecuteSqlInterpolatedAsync(
-            $"DELETE FROM idempotency_keys WHERE identity = {identity} AND key = {key} AND expires_at <= {now}", cancellationToken);
+            $"""
+            DELETE FROM idempotency_keys WHERE identity = {identity} AND key = {key}
+              AND (expires_at <= {now} OR (response_status IS NULL AND created_at <= {now - AbandonedAfter}))
+            """,
+            cancellationToken);
         var inserted = await db.Database.ExecuteSqlInterpolatedAsync(
             $"""
             INSERT INTO idempotency_keys (identity, key, request_hash, created_at, expires_at)

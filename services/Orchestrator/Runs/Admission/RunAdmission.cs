@@ -37,6 +37,12 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
             problems.Add(new ValidationProblem("$.options.maxDepth", "must be between 0 and 10"));
         }
 
+        var lineage = await LineageAsync(start, cancellationToken);
+        if (lineage.Problem is { } lineageProblem)
+        {
+            return new AdmissionOutcome.Refused(lineage.Code!, [lineageProblem, .. problems]);
+        }
+
         if (problems.Count > 0)
         {
             return new AdmissionOutcome.Refused(budget.IsAccepted ? "invalid_inputs" : "invalid_budget", problems);
@@ -60,7 +66,7 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
                 return outcome;
             }
 
-            var run = NewRun(start, template, inputBundleHash, budget.Effective, now);
+            var run = NewRun(start, template, inputBundleHash, budget.Effective, lineage.Depth, now);
             db.Runs.Add(run);
             run.EventSeq = 1;
             journal.Append(new RunEventEntry(run.CorrelationId, 1, RunEventTypes.RunCreated, new()
@@ -76,6 +82,34 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
             await CommitAsync(transaction, cancellationToken);
             return new AdmissionOutcome.Created(run.CorrelationId);
         }
+    }
+
+    /// <summary>
+    /// Where a child run sits: one below its parent, which must exist. The depth limit is the lower of the parent's
+    /// <c>maxDepth</c> and the child's, so a subtree can tighten the limit but never widen it (the root's default is 3:
+    /// runs at depth 0–3, a fourth level is refused).
+    /// </summary>
+    private async Task<(int Depth, string? Code, ValidationProblem? Problem)> LineageAsync(StartRun start, CancellationToken cancellationToken)
+    {
+        if (start.ParentRunId is not { } parentId)
+        {
+            return (0, null, null);
+        }
+
+        var parentRunId = await FindExistingAsync(parentId, cancellationToken);
+        var parent = parentRunId is null
+            ? null
+            : await db.Runs.AsNoTracking().Where(r => r.CorrelationId == parentRunId).Select(r => r.Definition).SingleAsync(cancellationToken);
+        if (parent is null)
+        {
+            return (0, "parent_run_not_found", new ValidationProblem("$.parentRunId", $"there is no run {parentId}"));
+        }
+
+        var depth = parent.Depth + 1;
+        var limit = Math.Min(parent.Options.MaxDepth, start.Options.MaxDepth);
+        return depth > limit
+            ? (depth, "max_depth_exceeded", new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"))
+            : (depth, null, null);
     }
 
     private static Task CommitAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? own, CancellationToken cancellationToken) =>
@@ -134,7 +168,7 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
         return new AdmissionOutcome.Deduplicated(holderId, holder.CurrentState, alias);
     }
 
-    private static RunRecord NewRun(StartRun start, WorkflowTemplate template, string inputBundleHash, Budget? budget, DateTimeOffset now)
+    private static RunRecord NewRun(StartRun start, WorkflowTemplate template, string inputBundleHash, Budget? budget, int depth, DateTimeOffset now)
     {
         var phases = RunPlanning.PhasesOf(template);
         return new RunRecord
@@ -156,6 +190,7 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
                 Budget = budget,
                 TimeoutSeconds = Math.Min(start.Options.TimeoutSeconds ?? template.TimeoutSeconds, template.TimeoutSeconds),
                 ParentRunId = start.ParentRunId,
+                Depth = depth,
                 RequestedBy = start.RequestedBy,
                 Phases = phases,
             },

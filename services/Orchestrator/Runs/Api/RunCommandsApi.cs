@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -21,13 +20,6 @@ namespace RunMesh.Orchestrator.Runs.Api;
 public static class RunCommandsApi
 {
     private const int MaxIdempotencyKeyLength = 200;
-
-    /// <summary>How request bodies are read: camelCase, nothing unknown, numbers only as numbers.</summary>
-    private static readonly JsonSerializerOptions s_strict = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        NumberHandling = JsonNumberHandling.Strict,
-    };
 
     /// <summary>Maps the run commands.</summary>
     public static IEndpointRouteBuilder MapRunCommandsApi(this IEndpointRouteBuilder endpoints)
@@ -69,7 +61,7 @@ public static class RunCommandsApi
         HttpRequest request, ClaimsPrincipal user, RunAdmission admission, IdempotencyKeys keys, IPublishEndpoint publish,
         CancellationToken cancellationToken)
     {
-        var body = await ReadAsync<StartRunRequest>(request, required: true, cancellationToken);
+        var body = await StrictJsonBody.ReadAsync<StartRunRequest>(request, required: true, cancellationToken);
         if (body.Problem is { } invalid)
         {
             return invalid;
@@ -86,7 +78,7 @@ public static class RunCommandsApi
 
         if (key.Length > 0)
         {
-            var requestHash = Digest.Of(JsonSerializer.SerializeToNode(start, s_strict));
+            var requestHash = Digest.Of(JsonSerializer.SerializeToNode(start, StrictJsonBody.Options));
             switch (await keys.ClaimAsync(identity, key, requestHash, cancellationToken))
             {
                 case IdempotencyClaim.Replay replay:
@@ -164,7 +156,7 @@ public static class RunCommandsApi
         string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        var body = await ReadAsync<CancelRunRequest>(request, required: false, cancellationToken);
+        var body = await StrictJsonBody.ReadAsync<CancelRunRequest>(request, required: false, cancellationToken);
         if (body.Problem is { } invalid)
         {
             return invalid;
@@ -191,7 +183,7 @@ public static class RunCommandsApi
         string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        var body = await ReadAsync<JsonObject>(request, required: false, cancellationToken);
+        var body = await StrictJsonBody.ReadAsync<JsonObject>(request, required: false, cancellationToken);
         if (body.Problem is { } invalid)
         {
             return invalid;
@@ -243,37 +235,4 @@ public static class RunCommandsApi
 
     private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
         TypedResults.Problem(ProblemResponses.Create(status, code, title, detail));
-
-    /// <summary>Reads a JSON body strictly; an empty body is allowed unless <paramref name="required"/>.</summary>
-    private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, bool required, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Body.CanSeek && request.Headers.ContentType.Count == 0))
-        {
-            return required
-                ? (null, Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Empty body", "The request needs a JSON body."))
-                : (null, null);
-        }
-
-        if (!request.HasJsonContentType())
-        {
-            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType, "Unsupported media type",
-                "Send the body as application/json."));
-        }
-
-        try
-        {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, s_strict, cancellationToken);
-            return value is null && required
-                ? (null, Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Empty body", "The request needs a JSON object."))
-                : (value, null);
-        }
-        catch (JsonException ex)
-        {
-            // The serializer's message names .NET types; the path is what the client needs.
-            var where = string.IsNullOrEmpty(ex.Path) ? "the body" : ex.Path;
-            return (null, Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
-                $"The JSON at {where} is malformed, has the wrong type, is missing a required field or is not a known field."));
-        }
-    }
 }

@@ -8,8 +8,9 @@ namespace RunMesh.Orchestrator.Runs.Api;
 /// <summary>
 /// <c>GET /api/runs/{id}/events/stream</c>: the run's events as Server-Sent Events (<c>id:</c> seq, <c>event:</c> type,
 /// <c>data:</c> the event JSON) from after <c>Last-Event-ID</c>, a <c>: heartbeat</c> comment while idle, closed after
-/// the run's terminal event. New events are found by polling the event table, which sees what any orchestrator
-/// replica appended; a client that goes away ends the loop quietly.
+/// the run's terminal event. The stream is woken by <see cref="RunEventSignals"/> (Postgres <c>LISTEN/NOTIFY</c>, which
+/// sees what any orchestrator replica appended) and then reads the new events; it polls only while notifications are
+/// down, plus a slow safety read. A client that goes away ends the loop quietly.
 /// </summary>
 internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOptions options) : IResult
 {
@@ -20,6 +21,7 @@ internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOpti
         var services = httpContext.RequestServices;
         var db = services.GetRequiredService<OrchestratorDbContext>();
         var clock = services.GetRequiredService<TimeProvider>();
+        var signals = services.GetRequiredService<RunEventSignals>();
         var json = services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
         var response = httpContext.Response;
         var cancellationToken = httpContext.RequestAborted;
@@ -32,7 +34,10 @@ internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOpti
 
         var heartbeat = TimeSpan.FromSeconds(options.SseHeartbeatSeconds);
         var poll = TimeSpan.FromMilliseconds(options.SsePollMilliseconds);
+        var safetyPoll = TimeSpan.FromSeconds(options.SseSafetyPollSeconds);
         var last = lastEventId;
+        // Subscribed before the first read: an append between a read and the wait leaves a pulse behind.
+        using var subscription = signals.Subscribe(runId);
         try
         {
             await response.StartAsync(cancellationToken);
@@ -81,7 +86,10 @@ internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOpti
                     lastWrite = clock.GetTimestamp();
                 }
 
-                await Task.Delay(poll, clock, cancellationToken);
+                var untilHeartbeat = heartbeat - clock.GetElapsedTime(lastWrite);
+                untilHeartbeat = untilHeartbeat > TimeSpan.Zero ? untilHeartbeat : TimeSpan.FromMilliseconds(1);
+                var wait = signals.IsListening ? safetyPoll : poll;
+                await subscription.WaitAsync(untilHeartbeat < wait ? untilHeartbeat : wait, cancellationToken);
             }
         }
         catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is OperationCanceledException or IOException)

@@ -162,6 +162,8 @@ public static class RunQueriesApi
             Error = run.Error,
             ReportUrl = run.ReportUrl,
             Generation = run.Generation,
+            ParentRunId = run.Definition.ParentRunId,
+            Depth = run.Definition.Depth,
             Labels = run.Labels,
             Links = new RunLinks
             {

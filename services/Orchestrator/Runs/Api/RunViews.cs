@@ -72,6 +72,12 @@ internal sealed record RunView
     /// <summary>How often the run has finished (0 until it first does).</summary>
     public required int Generation { get; init; }
 
+    /// <summary>The run that started this one (<c>parentRunId</c> at start); <see langword="null"/> for a top-level run.</summary>
+    public Guid? ParentRunId { get; init; }
+
+    /// <summary>0 for a top-level run, the parent's depth + 1 for a child.</summary>
+    public int Depth { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required RunLinks Links { get; init; }

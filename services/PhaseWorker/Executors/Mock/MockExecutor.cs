@@ -4,7 +4,8 @@ using RunMesh.Hashing;
 namespace RunMesh.PhaseWorker.Executors.Mock;
 
 /// <summary>
-/// The deterministic executor for tests, demos and benchmarks: after <c>latencyMs</c> it fails the first
+/// The deterministic executor for tests, demos and benchmarks: it never answers the first <c>hangAttempts</c> attempts
+/// (they wait until the timeout or a cancel stops them, as a stuck model would); after <c>latencyMs</c> it fails the first
 /// <c>failAttempts</c> attempts, answers a schema-invalid artifact on the first <c>invalidAttempts</c> attempts, and
 /// otherwise an artifact generated from the schema, the instructions and the <c>seed</c>. Its usage is deterministic
 /// too: a token per four characters of the instructions (input) and of the artifact's canonical JSON (output).
@@ -24,6 +25,11 @@ internal sealed class MockExecutor(PriceTable prices, TimeProvider time) : IPhas
         if (settings.LatencyMs > 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(settings.LatencyMs), time, cancellationToken);
+        }
+
+        if (command.Attempt <= settings.HangAttempts)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
         }
 
         if (command.Attempt <= settings.FailAttempts)

@@ -4,8 +4,11 @@ using System.Text.Json.Nodes;
 
 namespace RunMesh.PhaseWorker.Executors.Mock;
 
-/// <summary>The mock executor's phase <c>settings</c>: <c>latencyMs</c>, <c>failAttempts</c>, <c>invalidAttempts</c>, <c>seed</c>.</summary>
-internal sealed record MockSettings(int LatencyMs, int FailAttempts, int InvalidAttempts, string Seed)
+/// <summary>
+/// The mock executor's phase <c>settings</c>: <c>latencyMs</c>, <c>hangAttempts</c>, <c>failAttempts</c>,
+/// <c>invalidAttempts</c>, <c>seed</c>.
+/// </summary>
+internal sealed record MockSettings(int LatencyMs, int HangAttempts, int FailAttempts, int InvalidAttempts, string Seed)
 {
     /// <summary>The longest simulated latency: one day.</summary>
     public const int MaxLatencyMs = 24 * 3600 * 1000;
@@ -16,6 +19,7 @@ internal sealed record MockSettings(int LatencyMs, int FailAttempts, int Invalid
         settings ??= [];
         return new MockSettings(
             LatencyMs: ReadInt(settings, "latencyMs", MaxLatencyMs),
+            HangAttempts: ReadInt(settings, "hangAttempts", int.MaxValue),
             FailAttempts: ReadInt(settings, "failAttempts", int.MaxValue),
             InvalidAttempts: ReadInt(settings, "invalidAttempts", int.MaxValue),
             Seed: ReadSeed(settings));
@@ -50,5 +54,5 @@ internal sealed record MockSettings(int LatencyMs, int FailAttempts, int Invalid
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"latencyMs={LatencyMs}, failAttempts={FailAttempts}, invalidAttempts={InvalidAttempts}");
+        string.Create(CultureInfo.InvariantCulture, $"latencyMs={LatencyMs}, hangAttempts={HangAttempts}, failAttempts={FailAttempts}, invalidAttempts={InvalidAttempts}");
 }
