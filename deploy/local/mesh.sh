@@ -135,9 +135,8 @@ write_env() {
     chmod 600 "$env_file"
 }
 
-# The demo workflow end to end arrives with the run lifecycle; until then the demo proves the mesh's
-# wiring: authenticated requests through the gateway (API key -> signed identity -> service) and a message
-# from one service process to another.
+# The demo proves the mesh's wiring (API key -> signed identity -> service, a message from one service process to
+# another), then runs the demo workflow end to end.
 run_demo() {
     local gateway="http://127.0.0.1:$GATEWAY_PORT" status
     # shellcheck source=/dev/null
@@ -157,38 +156,23 @@ run_demo() {
 
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
 
-# Registers the spec-review template, starts a run of it and follows it to its end through the public API.
+# Registers the spec-review template, starts a run of it and follows its event stream to the end through the public
+# API (deploy/local/demo/follow.py), approving its gate as the approver would, then prints the head of its report.
 run_demo_workflow() {
     local gateway=$1 code body run_id state feature
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-Api-Key: $RUNMESH_ADMIN_KEY" \
         -H 'Content-Type: application/yaml' --data-binary "@$SCRIPT_DIR/demo/spec-review.yaml" "$gateway/api/templates")
     [[ $code == 201 || $code == 200 ]] || die "registering the demo template answered $code"
-    log "demo: template spec-review@1 registered ($code)"
+    log "demo: template spec-review@2 registered ($code)"
 
     feature="dark mode, demo at $(date -u +%H:%M:%S)"
     body=$(curl -fsS -X POST -H "X-Api-Key: $RUNMESH_SUBMITTER_KEY" -H 'Content-Type: application/json' \
-        -d "{\"template\":\"spec-review@1\",\"inputs\":{\"feature\":\"$feature\"},\"model\":{\"name\":\"mock\"},\"options\":{\"labels\":{\"source\":\"demo\"}}}" \
+        -d "{\"template\":\"spec-review@2\",\"inputs\":{\"feature\":\"$feature\"},\"model\":{\"name\":\"mock\"},\"options\":{\"labels\":{\"source\":\"demo\"}}}" \
         "$gateway/api/runs") || die "starting the demo run failed"
     run_id=$(json_field "['runId']" <<<"$body")
-    log "demo: run $run_id started; following it"
-    for _ in $(seq 1 300); do
-        body=$(curl -fsS -H "X-Api-Key: $RUNMESH_VIEWER_KEY" "$gateway/api/runs/$run_id") || die "reading the demo run failed"
-        state=$(json_field "['state']" <<<"$body")
-        case $state in
-        completed | failed | aborted | cancelled) break ;;
-        esac
-        sleep 0.2
-    done
-    [[ $state == completed ]] || die "the demo run ended $state: $body"
-    python3 - "$body" <<'PY' >&2
-import json, sys
-run = json.loads(sys.argv[1])
-print(f"[mesh] demo: run {run['runId']} {run['state']}")
-for phase in run.get("phases", []):
-    print(f"[mesh]   phase {phase['key']:<8} {phase['state']:<10} attempts {phase['attempts']}  artifact {phase.get('artifactDigest')}")
-usage = run.get("usage", {})
-print(f"[mesh]   usage: {usage.get('inputTokens')} input tokens, {usage.get('outputTokens')} output tokens, {usage.get('costUsd')} USD")
-PY
+    log "demo: run $run_id started; following its event stream (the demo approves its gate as the approver)"
+    RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY RUNMESH_APPROVER_KEY=$RUNMESH_APPROVER_KEY \
+        python3 "$SCRIPT_DIR/demo/follow.py" "$gateway" "$run_id" || die "the demo run did not complete with a report (logs: $LOG_DIR)"
     log "demo: events: $gateway/api/runs/$run_id/events   artifacts: $gateway/api/runs/$run_id/artifacts/review"
     echo "RUNMESH_DEMO_RUN_ID=$run_id" >>"$STATE_DIR/env"
 }

@@ -1,0 +1,39 @@
+using RunMesh.Benchmarks;
+using RunMesh.Benchmarks.Gateway;
+using RunMesh.Benchmarks.Outbox;
+using RunMesh.Benchmarks.Runs;
+
+var arguments = BenchmarkArguments.Parse(args);
+if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs"))
+{
+    Console.Error.WriteLine(BenchmarkArguments.Usage);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+try
+{
+    return arguments.Command switch
+    {
+        "outbox" => await OutboxBenchmark.RunAsync(OutboxSettings.From(arguments), cancellation.Token),
+        "gateway" => await GatewayBenchmark.RunAsync(GatewaySettings.From(arguments), cancellation.Token),
+        _ => await RunsBenchmark.RunAsync(RunsSettings.From(arguments), cancellation.Token),
+    };
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchmarkArguments.Usage);
+    return 2;
+}
+catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Cancelled.");
+    return 130;
+}

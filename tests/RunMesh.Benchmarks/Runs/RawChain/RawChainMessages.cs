@@ -1,0 +1,38 @@
+namespace RunMesh.Benchmarks.Runs.RawChain;
+
+// The raw chain's messages: one per hop kind a run makes (RunAdmitted, ExecutePhase, PhaseSucceeded, RunFinished,
+// ReportReady), carrying only what routing needs.
+
+/// <summary>Admission → saga (RunMesh: <c>RunAdmitted</c>).</summary>
+public sealed record ChainAdmitted
+{
+    public required Guid RunId { get; init; }
+}
+
+/// <summary>Saga → worker (RunMesh: <c>ExecutePhase</c>).</summary>
+public sealed record ChainExecute
+{
+    public required Guid RunId { get; init; }
+
+    public required int Phase { get; init; }
+}
+
+/// <summary>Worker → saga (RunMesh: <c>PhaseSucceeded</c>).</summary>
+public sealed record ChainSucceeded
+{
+    public required Guid RunId { get; init; }
+
+    public required int Phase { get; init; }
+}
+
+/// <summary>Saga → report and approval (RunMesh: <c>RunFinished</c>).</summary>
+public sealed record ChainFinished
+{
+    public required Guid RunId { get; init; }
+}
+
+/// <summary>Report → saga (RunMesh: <c>ReportReady</c>).</summary>
+public sealed record ChainReportReady
+{
+    public required Guid RunId { get; init; }
+}
