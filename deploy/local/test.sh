@@ -56,6 +56,25 @@ for trx in "$RESULTS_DIR"/*.trx; do
     skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
 echo "$passed passed, $failed failed, $skipped skipped"
+if [[ $failed -gt 0 ]]; then
+    # Name every failed test with the head of its message, so a log that keeps only its tail still says what broke.
+    for trx in "$RESULTS_DIR"/*.trx; do
+        [[ -f $trx ]] || continue
+        python3 - "$trx" <<'PY' || grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" || true
+import sys
+import xml.etree.ElementTree as ET
+
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if result.get("outcome") != "Failed":
+        continue
+    message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+    print(f"FAILED {result.get('testName')}")
+    for line in message.splitlines()[:6]:
+        print(f"    {line}")
+PY
+    done
+fi
 if [[ $status -eq 0 && $passed -eq 0 ]]; then
     log "no test ran"
     exit 1
