@@ -72,6 +72,11 @@ public sealed class RunPersistenceTests : IAsyncLifetime
             await journal.StoreArtifactAsync(first, "spec", 1, artifact, digest, accepted: true, default);
             await journal.StoreArtifactAsync(first, "spec", 1, artifact, digest, accepted: true, default);
             await journal.StoreArtifactAsync(second, "spec", 3, artifact, digest, accepted: false, default);
+            (await CountAsync("SELECT count(*) FROM artifact_blobs WHERE digest = @d", digest)).ShouldBe(0, "journal writes wait for SaveChanges");
+            db.Deferred.Count.ShouldBe(6);
+
+            await db.SaveChangesAsync();
+            db.Deferred.Count.ShouldBe(0);
             await transaction.CommitAsync();
         }
 
@@ -92,6 +97,7 @@ public sealed class RunPersistenceTests : IAsyncLifetime
             await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(5), "spec", 1, Guid.NewGuid()), default);
             await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(9), "spec", 2, Guid.NewGuid()), default);
             await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+            await db.SaveChangesAsync(); // no transaction: the deferred batch runs on its own, in order
         }
 
         await using (var db = Open())
@@ -101,6 +107,7 @@ public sealed class RunPersistenceTests : IAsyncLifetime
             rows[0].Attempt.ShouldBe(2);
 
             await new EfRunJournal(db, TimeProvider.System).ClearDeadlineAsync(runId, DeadlineKind.Attempt, default);
+            db.SaveChanges();
             (await db.RunDeadlines.CountAsync(d => d.RunId == runId)).ShouldBe(1);
         }
     }

@@ -1,15 +1,18 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using NpgsqlTypes;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.Orchestrator.Persistence;
+using static RunMesh.Orchestrator.Persistence.DeferredStatements;
 
 namespace RunMesh.Orchestrator.Runs.Journal;
 
 /// <summary>
 /// The run journal on the orchestrator's database. It works inside the transaction of the message being handled (the
-/// outbox's): events are added to the DbContext and saved with the run row; artifacts and deadlines are written with
-/// upserts at once, so repeated writes of the same fact are harmless.
+/// outbox's): events are added to the DbContext and saved with the run row; artifacts and deadlines are upserts and
+/// deletes deferred to that same SaveChanges (<see cref="DeferredStatements"/>: one round trip for all of them), and
+/// repeated writes of the same fact are harmless.
 /// </summary>
 public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) : IRunJournal
 {
@@ -23,36 +26,42 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
         At = entry.At,
     });
 
-    public async Task StoreArtifactAsync(
+    public Task StoreArtifactAsync(
         Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken)
     {
         // Content-addressed: the same artifact (in any run) is stored once.
-        var content = CanonicalJson.Serialize(artifact);
-        var now = clock.GetUtcNow();
-        await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO artifact_blobs (digest, content, created_at) VALUES ({digest}, {content}, {now}) ON CONFLICT (digest) DO NOTHING",
-            cancellationToken);
-        await db.Database.ExecuteSqlInterpolatedAsync(
-            $"""
-            INSERT INTO run_artifacts (run_id, phase_key, attempt, digest, accepted) VALUES ({runId}, {phaseKey}, {attempt}, {digest}, {accepted})
-            ON CONFLICT (run_id, phase_key, attempt) DO NOTHING
-            """,
-            cancellationToken);
+        db.Deferred.Add(
+            "INSERT INTO artifact_blobs (digest, content, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
+            Value(digest, NpgsqlDbType.Text), Value(CanonicalJson.Serialize(artifact), NpgsqlDbType.Bytea), Value(clock.GetUtcNow(), NpgsqlDbType.TimestampTz));
+        db.Deferred.Add(
+            "INSERT INTO run_artifacts (run_id, phase_key, attempt, digest, accepted) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, phase_key, attempt) DO NOTHING",
+            Value(runId, NpgsqlDbType.Uuid), Value(phaseKey, NpgsqlDbType.Text), Value(attempt, NpgsqlDbType.Integer),
+            Value(digest, NpgsqlDbType.Text), Value(accepted, NpgsqlDbType.Boolean));
+        return Task.CompletedTask;
     }
 
-    public Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlInterpolatedAsync(
-            $"""
+    public Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken)
+    {
+        db.Deferred.Add(
+            """
             INSERT INTO run_deadlines (run_id, kind, due_at, phase_key, attempt, execution_id, generation)
-            VALUES ({deadline.RunId}, {deadline.Kind.ToString()}, {deadline.DueAt}, {deadline.PhaseKey}, {deadline.Attempt}, {deadline.ExecutionId}, {deadline.Generation})
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (run_id, kind) DO UPDATE SET due_at = excluded.due_at, phase_key = excluded.phase_key,
                 attempt = excluded.attempt, execution_id = excluded.execution_id, generation = excluded.generation
             """,
-            cancellationToken);
+            Value(deadline.RunId, NpgsqlDbType.Uuid), Value(deadline.Kind.ToString(), NpgsqlDbType.Text),
+            Value(deadline.DueAt, NpgsqlDbType.TimestampTz), Value(deadline.PhaseKey, NpgsqlDbType.Text), Value(deadline.Attempt, NpgsqlDbType.Integer),
+            Value(deadline.ExecutionId, NpgsqlDbType.Uuid), Value(deadline.Generation, NpgsqlDbType.Integer));
+        return Task.CompletedTask;
+    }
 
-    public Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlInterpolatedAsync(
-            $"DELETE FROM run_deadlines WHERE run_id = {runId} AND kind = {kind.ToString()}", cancellationToken);
+    public Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken)
+    {
+        db.Deferred.Add(
+            "DELETE FROM run_deadlines WHERE run_id = $1 AND kind = $2",
+            Value(runId, NpgsqlDbType.Uuid), Value(kind.ToString(), NpgsqlDbType.Text));
+        return Task.CompletedTask;
+    }
 
     public async Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken)
     {
