@@ -16,6 +16,7 @@ namespace RunMesh.PhaseWorker.Execution;
 internal sealed partial class PhaseExecution(
     PhaseExecutors executors,
     RunningExecutions running,
+    ArtifactSchemaCache schemas,
     TimeProvider time,
     IOptions<PhaseWorkerOptions> options,
     ILogger<PhaseExecution> logger)
@@ -44,7 +45,7 @@ internal sealed partial class PhaseExecution(
                 [$"unknown executor '{command.Executor}' (this worker has: {string.Join(", ", executors.Names)})"]);
         }
 
-        var schema = await JsonSchemas.LoadAsync(command.ArtifactSchema, stopping);
+        var schema = await schemas.LoadAsync(command.ArtifactSchema, stopping);
         if (schema.Schema is null)
         {
             return Failed(command, FailureKind.ExecutorError, startedAt,

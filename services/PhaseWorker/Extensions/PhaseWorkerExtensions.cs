@@ -23,6 +23,7 @@ internal static class PhaseWorkerExtensions
 
         builder.Services.AddPhaseExecutors();
         builder.Services.AddSingleton<RunningExecutions>();
+        builder.Services.AddSingleton<ArtifactSchemaCache>();
         builder.Services.AddSingleton<PhaseExecution>();
 
         builder.AddServiceBus(bus =>

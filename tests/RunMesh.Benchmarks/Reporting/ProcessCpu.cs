@@ -12,25 +12,48 @@ internal static class ProcessCpu
 {
     private static readonly double s_ticksPerSecond = 100; // USER_HZ on Linux
 
-    public static TimeSpan Of(int? processId)
+    public static TimeSpan Of(int? processId) => processId is { } id && Stat(id) is { } fields ? Ticks(fields, 11, 12) : TimeSpan.Zero;
+
+    /// <summary>
+    /// A server and everything it forked: its own CPU, its children's that it has reaped (<c>cutime</c>,
+    /// <c>cstime</c>: PostgreSQL backends that ended) and its live children's (backends still connected).
+    /// </summary>
+    public static TimeSpan OfTree(int processId)
     {
-        if (processId is null)
+        if (Stat(processId) is not { } fields)
         {
             return TimeSpan.Zero;
         }
 
-        var path = $"/proc/{processId}/stat";
-        if (!File.Exists(path))
+        var total = Ticks(fields, 11, 12) + Ticks(fields, 13, 14);
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            return TimeSpan.Zero;
+            if (int.TryParse(Path.GetFileName(directory), out var child) && Stat(child) is { } childFields
+                && childFields[1] == processId.ToString(CultureInfo.InvariantCulture))
+            {
+                total += Ticks(childFields, 11, 12);
+            }
         }
 
-        // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
-        var stat = File.ReadAllText(path);
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / s_ticksPerSecond);
+        return total;
     }
+
+    /// <summary>The fields after the parenthesized command name (state is [0], ppid [1], utime [11], stime [12], cutime [13], cstime [14]).</summary>
+    private static string[]? Stat(int processId)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{processId}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null; // Gone (or never there).
+        }
+    }
+
+    private static TimeSpan Ticks(string[] fields, int first, int second) =>
+        TimeSpan.FromSeconds((long.Parse(fields[first], CultureInfo.InvariantCulture) + long.Parse(fields[second], CultureInfo.InvariantCulture)) / s_ticksPerSecond);
 
     public static TimeSpan OfThisProcess()
     {

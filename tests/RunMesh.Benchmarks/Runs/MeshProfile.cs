@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using RunMesh.Benchmarks.Reporting;
 using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Benchmarks.Runs;
@@ -40,6 +41,17 @@ internal sealed class MeshProfile
                 var key = $"{ServiceGroup(service.Name)}.{name}";
                 counters[key] = counters.GetValueOrDefault(key) + value;
             }
+
+            var cpu = $"cpu_ms.{ServiceGroup(service.Name)}";
+            counters[cpu] = counters.GetValueOrDefault(cpu) + ProcessCpu.Of(service.ProcessId).TotalMilliseconds;
+        }
+
+        // Where the CPU of a run goes besides the services: the servers (all their processes) and this program
+        // (the closed-loop clients and the completion poller).
+        counters["cpu_ms.benchmark"] = ProcessCpu.OfThisProcess().TotalMilliseconds;
+        if (await PostmasterIdAsync(servers) is { } postmaster)
+        {
+            counters["cpu_ms.postgres"] = ProcessCpu.OfTree(postmaster).TotalMilliseconds;
         }
 
         await using (var connection = new NpgsqlConnection(servers.PostgresAdmin))
@@ -57,6 +69,11 @@ internal sealed class MeshProfile
         counters["orchestrator.pg.xact_commit"] -= ownPolls;
 
         using var management = ManagementClient(servers);
+        if (await BrokerNodeIdAsync(management) is { } broker)
+        {
+            counters["cpu_ms.rabbitmq"] = ProcessCpu.OfTree(broker).TotalMilliseconds;
+        }
+
         using var vhost = JsonDocument.Parse(await management.GetStringAsync($"api/vhosts/{Uri.EscapeDataString(mesh.Broker.Name)}"));
         if (vhost.RootElement.TryGetProperty("message_stats", out var stats))
         {
@@ -117,6 +134,32 @@ internal sealed class MeshProfile
         }
 
         return sums;
+    }
+
+    /// <summary>The PostgreSQL server's postmaster (first line of <c>postmaster.pid</c> in its data directory), when readable here.</summary>
+    private static async Task<int?> PostmasterIdAsync(TestServers servers)
+    {
+        await using var connection = new NpgsqlConnection(servers.PostgresAdmin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SHOW data_directory", connection);
+        var pidFile = Path.Combine((string)(await command.ExecuteScalarAsync())!, "postmaster.pid");
+        try
+        {
+            return int.TryParse((await File.ReadAllLinesAsync(pidFile)).FirstOrDefault(), out var pid) ? pid : null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null; // A server on another host or in a container: its CPU is not ours to read.
+        }
+    }
+
+    /// <summary>The RabbitMQ node's OS process (the management API's <c>os_pid</c>).</summary>
+    private static async Task<int?> BrokerNodeIdAsync(HttpClient management)
+    {
+        using var nodes = JsonDocument.Parse(await management.GetStringAsync("api/nodes"));
+        return nodes.RootElement.EnumerateArray().Select(n => n.TryGetProperty("os_pid", out var pid) ? pid.GetString() : null)
+            .Select(pid => int.TryParse(pid, out var id) ? id : (int?)null)
+            .FirstOrDefault(pid => pid is not null);
     }
 
     private static HttpClient ManagementClient(TestServers servers)

@@ -17,6 +17,7 @@ internal static class WorkerServices
         services.AddOptions<PhaseWorkerOptions>().Configure(options => configure?.Invoke(options));
         services.AddPhaseExecutors();
         services.AddSingleton<RunningExecutions>();
+        services.AddSingleton<ArtifactSchemaCache>();
         services.AddSingleton<PhaseExecution>();
         extra?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
