@@ -34,6 +34,7 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     private readonly TimeProvider _clock = provider.GetService<TimeProvider>() ?? TimeProvider.System;
     private readonly IBusOutboxNotification? _notification = provider.GetService<IBusOutboxNotification>();
     private readonly StoredMessageSender _sender = new(bus, logger);
+    private DateTime _nextInboxSweep = DateTime.MinValue;
 
     /// <summary>Failed bus outboxes after which a batch starts no more sends (the broker is probably unreachable).</summary>
     private const int MaxFaults = 3;
@@ -101,12 +102,25 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(_options.QueryTimeout);
 
+        // Bus outboxes first: a committed request wakes the service for them, and they are locked and read in the
+        // delivering transaction itself (no separate listing query on the path of every API-published message).
+        var (result, lockedOutboxes) = await DeliverOutboxesAsync(timeout.Token);
+        var sweep = new SweepResult(0, 0, Full: lockedOutboxes == _options.QueryMessageLimit).Add(result);
+
+        // Undelivered consumer messages only qualify SweepAfter after their commit: looking for them once per
+        // QueryDelay is enough, not on every wake-up.
+        var now = UtcClock.Now(_clock);
+        if (now < _nextInboxSweep)
+        {
+            return sweep;
+        }
+
+        _nextInboxSweep = now + _options.QueryDelay;
         List<long> inboxRows;
-        List<Guid> outboxes;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-            var consumedBefore = UtcClock.Now(_clock) - _options.SweepAfter;
+            var consumedBefore = now - _options.SweepAfter;
             inboxRows = await EntityFrameworkQueryableExtensions.ToListAsync(
                 db.Set<InboxState>()
                     .Where(i => i.Consumed != null && i.Consumed <= consumedBefore && i.Delivered == null)
@@ -114,23 +128,20 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
                     .Select(i => i.Id)
                     .Take(_options.QueryMessageLimit),
                 timeout.Token);
-            outboxes = await EntityFrameworkQueryableExtensions.ToListAsync(
-                db.Set<OutboxState>().OrderBy(o => o.Created).Select(o => o.OutboxId).Take(_options.QueryMessageLimit),
-                timeout.Token);
         }
 
-        var result = new SweepResult(0, 0, inboxRows.Count == _options.QueryMessageLimit || outboxes.Count == _options.QueryMessageLimit);
-        if (outboxes.Count > 0)
+        if (inboxRows.Count == _options.QueryMessageLimit)
         {
-            result = result.Add(await DeliverOutboxesAsync([.. outboxes], timeout.Token));
+            sweep = sweep with { Full = true };
+            _nextInboxSweep = now; // More are waiting: look again right after this batch.
         }
 
         foreach (var id in inboxRows)
         {
-            result = result.Add(await DeliverInboxAsync(id, timeout.Token));
+            sweep = sweep.Add(await DeliverInboxAsync(id, timeout.Token));
         }
 
-        return result;
+        return sweep;
     }
 
     private async Task<SendOutcome> DeliverInboxAsync(long inboxId, CancellationToken cancellationToken)
@@ -162,22 +173,22 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     }
 
     /// <summary>
-    /// Delivers a batch of bus outboxes in one transaction that holds their rows (skipping those another instance
+    /// Delivers the oldest bus outboxes (up to QueryMessageLimit) in one transaction that holds their rows (skipping those another instance
     /// holds), each in its own order and up to <see cref="ConcurrentOutboxSends"/> at once, each stopping at its first
     /// failed send (others still go out). Delivered outboxes are deleted with their messages; a partly sent one keeps
     /// its position. One lock, one read and one delete for the whole batch, instead of a transaction per outbox, which
     /// capped API-published messages at a few hundred a second.
     /// </summary>
-    private async Task<SendOutcome> DeliverOutboxesAsync(Guid[] outboxIds, CancellationToken cancellationToken)
+    private async Task<(SendOutcome Outcome, int Locked)> DeliverOutboxesAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
 
-        var locked = await RowLocks.TryLockOutboxesAsync(db, outboxIds, cancellationToken);
+        var locked = await RowLocks.TryLockOldestOutboxesAsync(db, _options.QueryMessageLimit, cancellationToken);
         if (locked.Count == 0)
         {
-            return default; // Other instances are delivering them, or they are gone.
+            return default; // None waiting, or other instances are delivering them.
         }
 
         var messages = (await OutboxMessageQueries.PendingForOutboxesAsync(db, [.. locked.Select(o => o.OutboxId)], cancellationToken))
@@ -234,7 +245,7 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return total;
+        return (total, locked.Count);
     }
 
     private readonly record struct SweepResult(int Sent, int Faulted, bool Full)

@@ -65,18 +65,17 @@ internal static class RowLocks
         return rows.SingleOrDefault();
     }
 
-    /// <summary>Locks the bus outboxes of <paramref name="outboxIds"/> that no other instance holds, oldest first.</summary>
-    public static Task<List<OutboxState>> TryLockOutboxesAsync(DbContext db, Guid[] outboxIds, CancellationToken cancellationToken)
+    /// <summary>Locks the oldest <paramref name="limit"/> bus outboxes that no other instance holds, oldest first.</summary>
+    public static Task<List<OutboxState>> TryLockOldestOutboxesAsync(DbContext db, int limit, CancellationToken cancellationToken)
     {
-        var sql = StoreNames.Statement(db, "outbox-lock-many", model =>
+        var sql = StoreNames.Statement(db, "outbox-lock-oldest", model =>
         {
             var type = typeof(OutboxState);
             return $"SELECT *, xmin FROM {StoreNames.Table(model, type)} " +
-                $"WHERE {StoreNames.Column(model, type, nameof(OutboxState.OutboxId))} = ANY({{0}}) " +
-                $"ORDER BY {StoreNames.Column(model, type, nameof(OutboxState.Created))} FOR UPDATE SKIP LOCKED";
+                $"ORDER BY {StoreNames.Column(model, type, nameof(OutboxState.Created))} LIMIT {{0}} FOR UPDATE SKIP LOCKED";
         });
         return EntityFrameworkQueryableExtensions.ToListAsync(
-            db.Set<OutboxState>().FromSqlRaw(sql, outboxIds).AsTracking(), cancellationToken);
+            db.Set<OutboxState>().FromSqlRaw(sql, limit).AsTracking(), cancellationToken);
     }
 
     private static string Build(IModel model)
