@@ -65,10 +65,17 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
 
     public async Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken)
     {
+        // One round trip when the hash is free (the common case): the insert says whether it took the claim.
         var now = clock.GetUtcNow();
-        await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO input_bundle_claims (input_bundle_hash, run_id, claimed_at) VALUES ({inputBundleHash}, {runId}, {now}) ON CONFLICT DO NOTHING",
+        var inserted = await EntityFrameworkQueryableExtensions.ToListAsync(
+            db.Database.SqlQuery<Guid>(
+                $"INSERT INTO input_bundle_claims (input_bundle_hash, run_id, claimed_at) VALUES ({inputBundleHash}, {runId}, {now}) ON CONFLICT DO NOTHING RETURNING run_id AS \"Value\""),
             cancellationToken);
+        if (inserted.Count == 1)
+        {
+            return true;
+        }
+
         var holder = await EntityFrameworkQueryableExtensions.SingleAsync(
             db.InputBundleClaims.AsNoTracking().Where(c => c.InputBundleHash == inputBundleHash).Select(c => c.RunId), cancellationToken);
         return holder == runId;
