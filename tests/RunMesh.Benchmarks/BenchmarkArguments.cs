@@ -31,7 +31,7 @@ internal sealed class BenchmarkArguments
           runs     whole runs side by side: RunMesh (the mesh as processes), the raw-bus chain with the same hops and
                    transactions, Hangfire and Rebus on PostgreSQL; then RunMesh with 1 → 2 → 4 phase worker replicas
                      --runs N            measured runs per system (default 200)
-                     --warmup N          unmeasured runs per system first (default 20)
+                     --warmup N          unmeasured runs per system first (default 300: until tiered JIT settles)
                      --concurrency N     runs in flight: closed-loop clients (default 8)
                      --phases N          mock phases per run (default 3)
                      --via gateway|direct  RunMesh's REST entry: the gateway, or the orchestrator with an identity token (default gateway)

@@ -49,7 +49,7 @@ internal sealed class MeshProfile
         // Where the CPU of a run goes besides the services: the servers (all their processes) and this program
         // (the closed-loop clients and the completion poller).
         counters["cpu_ms.benchmark"] = ProcessCpu.OfThisProcess().TotalMilliseconds;
-        if (await PostmasterIdAsync(servers) is { } postmaster)
+        if (await ServerProcesses.PostmasterIdAsync(servers) is { } postmaster)
         {
             counters["cpu_ms.postgres"] = ProcessCpu.OfTree(postmaster).TotalMilliseconds;
         }
@@ -69,7 +69,7 @@ internal sealed class MeshProfile
         counters["orchestrator.pg.xact_commit"] -= ownPolls;
 
         using var management = ManagementClient(servers);
-        if (await BrokerNodeIdAsync(management) is { } broker)
+        if (await ServerProcesses.BrokerNodeIdAsync(management) is { } broker)
         {
             counters["cpu_ms.rabbitmq"] = ProcessCpu.OfTree(broker).TotalMilliseconds;
         }
@@ -94,8 +94,10 @@ internal sealed class MeshProfile
     {
         var window = System.Diagnostics.Stopwatch.GetElapsedTime(before.Timestamp, after.Timestamp).TotalSeconds;
         var idleWindow = idle is null ? 0 : System.Diagnostics.Stopwatch.GetElapsedTime(idle.Timestamp, before.Timestamp).TotalSeconds;
+        // CPU is not corrected: the idle window right after a warm-up is when tiered JIT recompiles hot methods, so
+        // extrapolating it over-subtracts (it gave negative CPU per run under load); idle services use next to none.
         double Background(string key) =>
-            idle is null || idleWindow <= 0 ? 0 : (before.Counters.GetValueOrDefault(key) - idle.Counters.GetValueOrDefault(key)) / idleWindow * window;
+            idle is null || idleWindow <= 0 || key.StartsWith("cpu_ms.", StringComparison.Ordinal) ? 0 : (before.Counters.GetValueOrDefault(key) - idle.Counters.GetValueOrDefault(key)) / idleWindow * window;
         return new(after.Counters
             .Select(c => (c.Key, Delta: c.Value - before.Counters.GetValueOrDefault(c.Key) - Background(c.Key)))
             .Where(c => Math.Abs(c.Delta) > 0.5)
@@ -136,33 +138,7 @@ internal sealed class MeshProfile
         return sums;
     }
 
-    /// <summary>The PostgreSQL server's postmaster (first line of <c>postmaster.pid</c> in its data directory), when readable here.</summary>
-    private static async Task<int?> PostmasterIdAsync(TestServers servers)
-    {
-        await using var connection = new NpgsqlConnection(servers.PostgresAdmin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SHOW data_directory", connection);
-        var pidFile = Path.Combine((string)(await command.ExecuteScalarAsync())!, "postmaster.pid");
-        try
-        {
-            return int.TryParse((await File.ReadAllLinesAsync(pidFile)).FirstOrDefault(), out var pid) ? pid : null;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return null; // A server on another host or in a container: its CPU is not ours to read.
-        }
-    }
-
-    /// <summary>The RabbitMQ node's OS process (the management API's <c>os_pid</c>).</summary>
-    private static async Task<int?> BrokerNodeIdAsync(HttpClient management)
-    {
-        using var nodes = JsonDocument.Parse(await management.GetStringAsync("api/nodes"));
-        return nodes.RootElement.EnumerateArray().Select(n => n.TryGetProperty("os_pid", out var pid) ? pid.GetString() : null)
-            .Select(pid => int.TryParse(pid, out var id) ? id : (int?)null)
-            .FirstOrDefault(pid => pid is not null);
-    }
-
-    private static HttpClient ManagementClient(TestServers servers)
+    internal static HttpClient ManagementClient(TestServers servers)
     {
         var userInfo = Uri.UnescapeDataString(servers.RabbitMqManagement.UserInfo.Length > 0 ? servers.RabbitMqManagement.UserInfo : servers.RabbitMq.UserInfo);
         var client = new HttpClient { BaseAddress = new UriBuilder(servers.RabbitMqManagement) { UserName = "", Password = "", Path = "/" }.Uri };

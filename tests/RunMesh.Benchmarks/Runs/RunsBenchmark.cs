@@ -40,7 +40,7 @@ internal static class RunsBenchmark
         if (settings.Systems.Contains("raw"))
         {
             await using var raw = await RawChainSystem.StartAsync(servers, phases, settings.ExecutorMs, workerConcurrency: 4, cancellationToken);
-            comparison.Add(await MeasureInProcessAsync("raw bus chain", "MassTransit, plain tx per hop", settings, raw.RunOnceAsync, cancellationToken));
+            comparison.Add(await MeasureInProcessAsync("raw bus chain", "MassTransit, plain tx per hop", servers, settings, raw.RunOnceAsync, cancellationToken));
         }
 
         if (settings.Systems.Contains("runmesh") || settings.Systems.Contains("scaling"))
@@ -74,13 +74,13 @@ internal static class RunsBenchmark
         if (settings.Systems.Contains("hangfire"))
         {
             await using var hangfire = await HangfireSystem.StartAsync(servers, phases, settings.ExecutorMs);
-            comparison.Add(await MeasureInProcessAsync("Hangfire", $"continuations, {HangfireSystem.WorkerCount} workers, long polling", settings, hangfire.RunOnceAsync, cancellationToken));
+            comparison.Add(await MeasureInProcessAsync("Hangfire", $"continuations, {HangfireSystem.WorkerCount} workers, long polling", servers, settings, hangfire.RunOnceAsync, cancellationToken));
         }
 
         if (settings.Systems.Contains("rebus"))
         {
             await using var rebus = await RebusSystem.StartAsync(servers, phases, settings.ExecutorMs, workerConcurrency: 4);
-            comparison.Add(await MeasureInProcessAsync("Rebus", "saga + PostgreSQL transport", settings, rebus.RunOnceAsync, cancellationToken));
+            comparison.Add(await MeasureInProcessAsync("Rebus", "saga + PostgreSQL transport", servers, settings, rebus.RunOnceAsync, cancellationToken));
         }
 
         var summary = Table(comparison, scaling);
@@ -113,16 +113,20 @@ internal static class RunsBenchmark
     }
 
     private static async Task<SystemResult> MeasureInProcessAsync(
-        string system, string detail, RunsSettings settings, Func<CancellationToken, Task<double?>> runOnce, CancellationToken cancellationToken)
+        string system, string detail, TestServers servers, RunsSettings settings, Func<CancellationToken, Task<double?>> runOnce, CancellationToken cancellationToken)
     {
         if (settings.Warmup > 0)
         {
             await ClosedLoad.RunAsync($"warm-up {system}", settings.Warmup, settings.Concurrency, (_, token) => runOnce(token), cancellationToken);
         }
 
+        var cpu = await CpuMeter.StartAsync(servers);
+        var cpuBefore = cpu.Total();
         var outcome = await ClosedLoad.RunAsync(system, settings.Runs, settings.Concurrency, (_, token) => runOnce(token), cancellationToken);
+        var cpuUsed = cpu.Total() - cpuBefore;
         var result = SystemResult.From(system, detail, settings.Phases, settings.Concurrency, settings.ExecutorMs, outcome,
             outcome.Latencies.OfType<double>().ToList());
+        result = result with { CpuMsPerRun = CpuPerRun(cpuUsed, outcome) };
         Console.WriteLine($"    → {Describe(result)}");
         return result;
     }
@@ -149,12 +153,15 @@ internal static class RunsBenchmark
         }
 
         var runIds = new Guid[runs];
+        var cpu = await CpuMeter.StartAsync(servers, () => mesh.Mesh.Services.Select(s => s.ProcessId));
+        var cpuBefore = cpu.Total();
         await using var sampler = profile ? await StatementSampler.StartAsync(servers.PostgresAdmin, mesh.Mesh.DatabaseOf("orchestrator").Name) : null;
         var outcome = await ClosedLoad.RunAsync(detail is null ? "RunMesh" : $"RunMesh {detail}", runs, inFlight, async (index, token) =>
         {
             runIds[index] = await mesh.RunOnceAsync(template, token);
             return null;
         }, cancellationToken);
+        var cpuUsed = cpu.Total() - cpuBefore;
 
         SortedDictionary<string, double>? perRun = null;
         if (sampler is not null)
@@ -180,7 +187,7 @@ internal static class RunsBenchmark
             $"    timeline (medians): admission → saga start {timeline.AdmissionToStartMs} ms, phase dispatch → result applied {timeline.PhaseDispatchToResultMs} ms, last result → completed {timeline.LastResultToCompletedMs} ms"));
         var result = SystemResult.From("RunMesh", detail ?? $"via {settings.Via}, 1 worker × 4", phases, inFlight, executorMs, outcome, latencies)
             with
-        { Timeline = timeline };
+        { Timeline = timeline, CpuMsPerRun = CpuPerRun(cpuUsed, outcome) };
         Console.WriteLine($"    → {Describe(result)}");
         return (result, perRun);
     }
@@ -226,9 +233,12 @@ internal static class RunsBenchmark
         }
     }
 
+    private static double? CpuPerRun(TimeSpan used, LoadOutcome outcome) =>
+        outcome.Runs - outcome.Failures is var completed and > 0 ? Math.Round(used.TotalMilliseconds / completed, 1) : null;
+
     private static string Describe(SystemResult r) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{r.RunsPerSecond:F1} runs/s, {r.PhasesPerSecond:F0} phases/s, p50 {r.P50Ms:F1} ms, p95 {r.P95Ms:F1} ms, p99 {r.P99Ms:F1} ms, {r.Failures} failed");
+            $"{r.RunsPerSecond:F1} runs/s, {r.PhasesPerSecond:F0} phases/s, p50 {r.P50Ms:F1} ms, p95 {r.P95Ms:F1} ms, p99 {r.P99Ms:F1} ms, {r.CpuMsPerRun:F1} ms CPU per run, {r.Failures} failed");
 
     private static string Table(List<SystemResult> comparison, List<SystemResult> scaling)
     {
@@ -238,19 +248,19 @@ internal static class RunsBenchmark
             baseline is null || baseline.RunsPerSecond <= 0 ? "–" : (r.RunsPerSecond / baseline.RunsPerSecond).ToString("P0", CultureInfo.InvariantCulture);
 
         var table = new StringBuilder();
-        table.AppendLine("| system | setup | runs | in flight | runs/s | phases/s | p50 ms | p95 ms | p99 ms | vs raw bus | vs RunMesh | failed |");
-        table.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        table.AppendLine("| system | setup | runs | in flight | runs/s | phases/s | p50 ms | p95 ms | p99 ms | CPU ms/run | vs raw bus | vs RunMesh | failed |");
+        table.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in comparison)
         {
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.System} | {r.Detail} | {r.Runs} | {r.InFlight} | {r.RunsPerSecond:F1} | {r.PhasesPerSecond:F0} | {r.P50Ms:F1} | {r.P95Ms:F1} | {r.P99Ms:F1} | {Ratio(r, raw)} | {Ratio(r, runMesh)} | {r.Failures} |");
+                $"| {r.System} | {r.Detail} | {r.Runs} | {r.InFlight} | {r.RunsPerSecond:F1} | {r.PhasesPerSecond:F0} | {r.P50Ms:F1} | {r.P95Ms:F1} | {r.P99Ms:F1} | {r.CpuMsPerRun:F1} | {Ratio(r, raw)} | {Ratio(r, runMesh)} | {r.Failures} |");
         }
 
         var one = scaling.Count > 0 ? scaling[0] : null;
         foreach (var r in scaling)
         {
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"| RunMesh, {r.ExecutorMs} ms executor | {r.Detail} | {r.Runs} | {r.InFlight} | {r.RunsPerSecond:F1} | {r.PhasesPerSecond:F0} | {r.P50Ms:F1} | {r.P95Ms:F1} | {r.P99Ms:F1} | – | {Ratio(r, one)} of 1 worker | {r.Failures} |");
+                $"| RunMesh, {r.ExecutorMs} ms executor | {r.Detail} | {r.Runs} | {r.InFlight} | {r.RunsPerSecond:F1} | {r.PhasesPerSecond:F0} | {r.P50Ms:F1} | {r.P95Ms:F1} | {r.P99Ms:F1} | {r.CpuMsPerRun:F1} | – | {Ratio(r, one)} of 1 worker | {r.Failures} |");
         }
 
         return table.ToString();

@@ -29,7 +29,7 @@ internal sealed record RunsSettings(
         var quick = arguments.Text("quick") is "true";
         return new RunsSettings(
             arguments.Integer("runs", quick ? 20 : 200),
-            arguments.Integer("warmup", quick ? 4 : 20, min: 0),
+            arguments.Integer("warmup", quick ? 20 : 300, min: 0),
             arguments.Integer("concurrency", 8),
             arguments.Integer("phases", 3),
             arguments.Words("via", ["gateway"], ["gateway", "direct"]).Single(),

@@ -20,6 +20,9 @@ internal sealed record SystemResult(
     /// <summary>RunMesh only: where a run's time went, from its events.</summary>
     public RunTimeline? Timeline { get; init; }
 
+    /// <summary>CPU of every process involved (this program, PostgreSQL, RabbitMQ, RunMesh's services) per completed run, in ms.</summary>
+    public double? CpuMsPerRun { get; init; }
+
     /// <summary>The row from a batch's wall time and its runs' latencies (ms).</summary>
     public static SystemResult From(
         string system, string detail, int phases, int inFlight, int executorMs, LoadOutcome outcome, IReadOnlyList<double> latencies)
