@@ -14,7 +14,7 @@ internal sealed class RunRecordConfiguration : IEntityTypeConfiguration<RunRecor
         run.Property(r => r.CorrelationId).HasColumnName("run_id").ValueGeneratedNever();
         run.Property(r => r.RowVersion).IsRowVersion();
         run.Property(r => r.CurrentState).HasColumnName("state").HasMaxLength(32);
-        run.Property(r => r.Definition).HasJsonConversion();
+        run.Property(r => r.Definition).HasImmutableJsonConversion();
         run.Property(r => r.Phases).HasJsonConversion();
         run.Property(r => r.Outputs).HasJsonConversion();
         run.Property(r => r.Usage).HasJsonConversion();
@@ -24,7 +24,7 @@ internal sealed class RunRecordConfiguration : IEntityTypeConfiguration<RunRecor
         run.Property(r => r.ReportUrl).HasMaxLength(512);
         run.Property(r => r.TemplateName).HasMaxLength(63);
         run.Property(r => r.RequestedBy).HasMaxLength(200);
-        run.Property(r => r.Labels).HasJsonConversion();
+        run.Property(r => r.Labels).HasImmutableJsonConversion();
         run.Ignore(r => r.Target);
         run.Ignore(r => r.CurrentPhase);
         run.Ignore(r => r.CurrentPlan);

@@ -29,7 +29,7 @@ internal sealed class RunEventRowConfiguration : IEntityTypeConfiguration<RunEve
         row.HasKey(e => new { e.RunId, e.Seq });
         row.Property(e => e.Type).HasMaxLength(64);
         row.Property(e => e.IdempotencyKey).HasMaxLength(200);
-        row.Property(e => e.Payload).HasJsonConversion();
+        row.Property(e => e.Payload).HasImmutableJsonConversion(); // The log is append-only.
         // A domain key per run: the same fact can never be logged twice, whatever retries happen.
         row.HasIndex(e => new { e.RunId, e.IdempotencyKey }).IsUnique();
     }
