@@ -30,7 +30,7 @@ public sealed class ReportsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _mesh = await MeshHarness.StartAsync("reports");
-        await Mesh.RegisterTemplatesAsync(QuickTemplate, FlakyTemplate, SlowTemplate, PacedTemplate);
+        await Mesh.RegisterTemplatesAsync(QuickTemplate, s_flakyTemplate, s_slowTemplate, PacedTemplate);
     }
 
     public async Task DisposeAsync()
@@ -187,33 +187,9 @@ public sealed class ReportsFixture : IAsyncLifetime
               schema: { type: object, required: [verdict], properties: { verdict: { type: string, enum: [approve, revise] } } }
         """;
 
-    private const string FlakyTemplate = """
-        name: reports-flaky
-        version: 1
-        phases:
-          - key: first
-            executor: mock
-            instructions: "First for {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-          - key: flaky
-            executor: mock
-            settings: { failAttempts: 1 }
-            retry: { maxAttempts: 1 }
-            instructions: "Flaky for {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-        """;
+    private static readonly string s_flakyTemplate = TestTemplates.FailingSecondPhase("reports-flaky");
 
-    private const string SlowTemplate = """
-        name: reports-slow
-        version: 1
-        phases:
-          - key: wait
-            executor: mock
-            settings: { latencyMs: 60000 }
-            timeoutSeconds: 120
-            instructions: "Take your time with {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-        """;
+    private static readonly string s_slowTemplate = TestTemplates.Slow("reports-slow");
 
     private const string PacedTemplate = """
         name: reports-paced

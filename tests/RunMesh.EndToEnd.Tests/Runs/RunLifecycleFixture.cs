@@ -159,18 +159,7 @@ public sealed class RunLifecycleFixture : IAsyncLifetime
             instructions: "Build {{phases.spec.output}}"
             artifact: { schema: { type: object } }
         """,
-        """
-        name: life-slow-run
-        version: 1
-        timeoutSeconds: 2
-        phases:
-          - key: wait
-            executor: mock
-            settings: { latencyMs: 60000 }
-            timeoutSeconds: 120
-            instructions: "Take your time with {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-        """,
+        TestTemplates.Slow("life-slow-run", runTimeoutSeconds: 2),
         """
         name: life-slow-phase
         version: 1

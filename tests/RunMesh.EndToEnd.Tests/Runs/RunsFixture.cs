@@ -14,7 +14,7 @@ public sealed class RunsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _mesh = await MeshHarness.StartAsync("runs");
-        await Mesh.RegisterTemplatesAsync(DemoTemplate, SlowTemplate, FlakyTemplate);
+        await Mesh.RegisterTemplatesAsync(DemoTemplate, s_slowTemplate, s_flakyTemplate);
     }
 
     public async Task DisposeAsync()
@@ -53,31 +53,7 @@ public sealed class RunsFixture : IAsyncLifetime
               schema: { type: object, required: [verdict], properties: { verdict: { type: string, enum: [approve, revise] } } }
         """;
 
-    private const string SlowTemplate = """
-        name: admission-slow
-        version: 1
-        phases:
-          - key: wait
-            executor: mock
-            settings: { latencyMs: 60000 }
-            timeoutSeconds: 120
-            instructions: "Take your time with {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-        """;
+    private static readonly string s_slowTemplate = TestTemplates.Slow("admission-slow");
 
-    private const string FlakyTemplate = """
-        name: admission-flaky
-        version: 1
-        phases:
-          - key: first
-            executor: mock
-            instructions: "First for {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-          - key: flaky
-            executor: mock
-            settings: { failAttempts: 1 }
-            retry: { maxAttempts: 1 }
-            instructions: "Flaky for {{inputs.feature}}"
-            artifact: { schema: { type: object } }
-        """;
+    private static readonly string s_flakyTemplate = TestTemplates.FailingSecondPhase("admission-flaky");
 }

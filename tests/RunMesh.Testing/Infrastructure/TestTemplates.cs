@@ -1,0 +1,39 @@
+namespace RunMesh.Testing.Infrastructure;
+
+/// <summary>
+/// Mock-executor templates (YAML) that several test fixtures register under names of their own, so that each mesh's
+/// database holds its own copy and the shapes stay the same everywhere.
+/// </summary>
+public static class TestTemplates
+{
+    /// <summary>One phase that waits a minute (mock <c>latencyMs: 60000</c>): a run that stays in flight until cancelled or timed out.</summary>
+    public static string Slow(string name, int? runTimeoutSeconds = null) => $$$"""
+        name: {{{name}}}
+        version: 1
+        {{{(runTimeoutSeconds is { } timeout ? $"timeoutSeconds: {timeout}" : "")}}}
+        phases:
+          - key: wait
+            executor: mock
+            settings: { latencyMs: 60000 }
+            timeoutSeconds: 120
+            instructions: "Take your time with {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+        """;
+
+    /// <summary>A phase that succeeds, then one that fails its only attempt (mock <c>failAttempts: 1</c>, <c>maxAttempts: 1</c>): a run that fails.</summary>
+    public static string FailingSecondPhase(string name) => $$$"""
+        name: {{{name}}}
+        version: 1
+        phases:
+          - key: first
+            executor: mock
+            instructions: "First for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+          - key: flaky
+            executor: mock
+            settings: { failAttempts: 1 }
+            retry: { maxAttempts: 1 }
+            instructions: "Flaky for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+        """;
+}
