@@ -70,6 +70,7 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         // Savepoints around every SaveChanges cost two round trips each; the pass is all-or-nothing anyway. The saga
         // repository's insert, the one place that recovers from a failed statement, sets its own savepoint.
         db.Database.AutoSavepointsEnabled = false;
+        OutboxPass.Begin(db);
         try
         {
             var now = UtcClock.Now(_clock);
@@ -102,6 +103,7 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         }
         finally
         {
+            OutboxPass.End(db);
             db.Database.AutoSavepointsEnabled = true;
         }
     }

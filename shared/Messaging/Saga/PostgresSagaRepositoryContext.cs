@@ -2,6 +2,7 @@ using MassTransit;
 using MassTransit.Context;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
+using RunMesh.Messaging.Outbox;
 
 namespace RunMesh.Messaging.Saga;
 
@@ -72,7 +73,12 @@ internal sealed class PostgresSagaRepositoryContext<TSaga, TMessage> : ConsumeCo
         await _db.SaveChangesAsync(CancellationToken);
     }
 
-    public Task Update(SagaConsumeContext<TSaga> context) => _db.SaveChangesAsync(CancellationToken);
+    /// <summary>
+    /// Saves the saga's changes — unless an outbox pass owns the DbContext: its commit saves them with the inbox mark
+    /// in one batch (the row is locked either way, so nothing can change it in between).
+    /// </summary>
+    public Task Update(SagaConsumeContext<TSaga> context) =>
+        OutboxPass.Saves(_db) ? Task.CompletedTask : _db.SaveChangesAsync(CancellationToken);
 
     public async Task Delete(SagaConsumeContext<TSaga> context)
     {
