@@ -30,6 +30,7 @@ public static class BusExtensions
         {
             // Test-only fault (reliability suite): every message goes to the broker twice with the same MessageId.
             builder.Services.AddSendObserver<DuplicateDelivery>();
+            builder.Services.AddPublishObserver<DuplicateDelivery>();
         }
 
         builder.Services.AddMassTransit(bus =>

@@ -13,7 +13,7 @@ namespace RunMesh.Hosting.Messaging;
 /// receivers' inboxes make every copy a no-op. A copy that cannot be published is logged and dropped.
 /// </summary>
 internal sealed partial class DuplicateDelivery(IOptions<RabbitMqOptions> options, ILogger<DuplicateDelivery> logger)
-    : ISendObserver, IAsyncDisposable
+    : ISendObserver, IPublishObserver, IAsyncDisposable
 {
     /// <summary>The configuration key that turns the fault on (off unless set to <c>true</c>).</summary>
     public const string ConfigurationKey = "Testing:DuplicatePublishes";
@@ -26,15 +26,41 @@ internal sealed partial class DuplicateDelivery(IOptions<RabbitMqOptions> option
     public Task PreSend<T>(SendContext<T> context)
         where T : class => Task.CompletedTask;
 
-    public async Task PostSend<T>(SendContext<T> context)
+    public Task PostSend<T>(SendContext<T> context)
+        where T : class => CopyAsync(context);
+
+    public Task SendFault<T>(SendContext<T> context, Exception exception)
+        where T : class => Task.CompletedTask;
+
+    public Task PrePublish<T>(PublishContext<T> context)
+        where T : class => Task.CompletedTask;
+
+    // A publish straight from a consumer (not through an outbox, which sends) reaches only the publish observers.
+    public Task PostPublish<T>(PublishContext<T> context)
+        where T : class => CopyAsync(context);
+
+    public Task PublishFault<T>(PublishContext<T> context, Exception exception)
+        where T : class => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync();
+        _gate.Dispose();
+    }
+
+    private async Task CopyAsync<T>(SendContext<T> context)
         where T : class
     {
-        if (context is not RabbitMqSendContext rabbit || context is not MassTransit.Context.MessageSendContext<T> serialized)
+        // A publish context is a proxy of the transport's send context, which it hands out as a payload.
+        var rabbit = context as RabbitMqSendContext ?? (context.TryGetPayload<RabbitMqSendContext>(out var inner) ? inner : null);
+        if (rabbit is not MassTransit.Context.MessageSendContext<T> serialized || rabbit.TryGetPayload<Copied>(out _))
         {
             return;
         }
 
-        var routingKey = context is RoutingKeySendContext keyed ? keyed.RoutingKey ?? "" : "";
+        rabbit.GetOrAddPayload(() => new Copied());
+
+        var routingKey = rabbit is RoutingKeySendContext keyed ? keyed.RoutingKey ?? "" : "";
         var properties = new BasicProperties(rabbit.BasicProperties);
         var body = serialized.Body.GetBytes();
         await _gate.WaitAsync();
@@ -54,15 +80,6 @@ internal sealed partial class DuplicateDelivery(IOptions<RabbitMqOptions> option
         {
             _gate.Release();
         }
-    }
-
-    public Task SendFault<T>(SendContext<T> context, Exception exception)
-        where T : class => Task.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        await CloseAsync();
-        _gate.Dispose();
     }
 
     private async Task<IChannel> ChannelAsync()
@@ -110,6 +127,9 @@ internal sealed partial class DuplicateDelivery(IOptions<RabbitMqOptions> option
         _channel = null;
         _connection = null;
     }
+
+    /// <summary>Marks a transport context whose message was copied (a publish may reach both kinds of observer).</summary>
+    private sealed class Copied;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Duplicate delivery: published message {MessageId} to {Exchange} a second time ({Copies} copies so far)")]
     private static partial void LogCopied(ILogger logger, Guid? messageId, string exchange, long copies);
