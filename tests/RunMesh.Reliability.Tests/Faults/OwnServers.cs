@@ -10,12 +10,14 @@ namespace RunMesh.Reliability.Tests.Faults;
 /// </summary>
 public sealed class OwnServers : IAsyncDisposable
 {
+    // Above Linux's ephemeral range (32768–60999): the mesh processes of the parallel tests hold hundreds of
+    // ephemeral ports, and a node that must come back on the same port mid-test must not find it taken.
     private static readonly IReadOnlyDictionary<string, string> s_environment = new Dictionary<string, string>
     {
-        ["RUNMESH_PG_PORT"] = "57432",
-        ["RUNMESH_AMQP_PORT"] = "57672",
-        ["RUNMESH_RABBITMQ_MGMT_PORT"] = "57673",
-        ["RUNMESH_RABBITMQ_DIST_PORT"] = "57674",
+        ["RUNMESH_PG_PORT"] = "61432",
+        ["RUNMESH_AMQP_PORT"] = "61672",
+        ["RUNMESH_RABBITMQ_MGMT_PORT"] = "61673",
+        ["RUNMESH_RABBITMQ_DIST_PORT"] = "61674",
         ["RUNMESH_STATE_DIR"] = "/tmp/runmesh-reliability-servers",
     };
 
