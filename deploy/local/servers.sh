@@ -5,6 +5,7 @@
 #
 #   deploy/local/servers.sh start    install what is missing (apt-get), start both, write servers.env
 #   deploy/local/servers.sh stop     stop exactly the cluster and node this script started
+#   deploy/local/servers.sh start|stop postgres|rabbitmq   the same for one of the two (restart tests)
 #   deploy/local/servers.sh status   report whether each answers (exit 0 only when both do)
 #   deploy/local/servers.sh env      print servers.env (starts nothing)
 #
@@ -52,12 +53,13 @@ elapsed() {
 
 usage() {
     cat >&2 <<'EOF'
-usage: deploy/local/servers.sh start|stop|status|env
+usage: deploy/local/servers.sh start|stop [postgres|rabbitmq] | status | env
 
   start   install rabbitmq-server/amqp-tools (and postgresql-15 if initdb is missing) with
           apt-get when needed, start our PostgreSQL cluster and RabbitMQ node on 127.0.0.1,
           write $RUNMESH_STATE_DIR/servers/servers.env and print it
   stop    stop only the cluster and node this script started
+          (start/stop with a server name act on that server alone; the other is left as it is)
   status  say whether each server is up; exit 0 when both are, 1 otherwise
   env     print servers.env (starts nothing)
 
@@ -615,8 +617,8 @@ cmd_start() {
     if [[ $RMQ_DIR != "$SERVERS_DIR/rabbitmq" ]]; then
         log "note: the $RMQ_OS_USER user cannot reach $SERVERS_DIR, so RabbitMQ's data lives in $RMQ_DIR"
     fi
-    pg_start
-    rmq_start
+    [[ $ONLY == rabbitmq ]] || pg_start
+    [[ $ONLY == postgres ]] || rmq_start
     write_env_file
     cat -- "$ENV_FILE"
     log "servers ready in $(elapsed)"
@@ -630,8 +632,8 @@ cmd_stop() {
         return 0
     }
     acquire_lock
-    rmq_stop
-    pg_stop
+    [[ $ONLY == postgres ]] || rmq_stop
+    [[ $ONLY == rabbitmq ]] || pg_stop
     log "stopped ($(elapsed))"
 }
 
@@ -667,8 +669,22 @@ cmd_env() {
     cat -- "$ENV_FILE"
 }
 
+ONLY=""
+
 main() {
     local cmd=${1:-}
+    ONLY=${2:-}
+    case $ONLY in
+    "" | postgres | rabbitmq) ;;
+    *)
+        usage
+        return 2
+        ;;
+    esac
+    if [[ -n $ONLY && $cmd != start && $cmd != stop ]]; then
+        usage
+        return 2
+    fi
     case $cmd in
     -h | --help | help)
         usage

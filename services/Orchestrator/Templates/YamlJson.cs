@@ -105,6 +105,12 @@ internal static partial class YamlJson
         {
             problems.Add(new ValidationProblem("$", $"invalid YAML: {ex.Message}"));
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this (not a YamlException) when the text ends inside an unclosed flow
+            // collection, e.g. "name: [a"; it was a 500.
+            problems.Add(new ValidationProblem("$", "invalid YAML: the text ends before an open [ or { is closed"));
+        }
 
         return problems.Count == before;
     }

@@ -38,8 +38,10 @@ public abstract partial class PeriodicScan(TimeProvider clock, ILogger logger) :
                     continue;
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Includes cancellations that are not ours (a command timeout while the database restarts): an
+                // exception escaping ExecuteAsync would stop the whole host.
                 LogScanFailed(Logger, GetType().Name, ex);
             }
 

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,13 @@ public static class BusExtensions
             .BindConfiguration(RabbitMqOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        if (builder.Configuration.GetValue<bool>(DuplicateDelivery.ConfigurationKey))
+        {
+            // Test-only fault (reliability suite): every message goes to the broker twice with the same MessageId.
+            builder.Services.AddSendObserver<DuplicateDelivery>();
+            builder.Services.AddPublishObserver<DuplicateDelivery>();
+        }
 
         builder.Services.AddMassTransit(bus =>
         {

@@ -54,6 +54,31 @@ public sealed class IsolatedVirtualHost : IAsyncDisposable
         return doc.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
     }
 
+    /// <summary>Every queue of this vhost with the number of messages it holds (ready and unacknowledged).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> QueueDepthsAsync()
+    {
+        using var response = await _management.GetAsync($"api/queues/{Uri.EscapeDataString(Name)}?columns=name,messages");
+        await EnsureAsync(response, "list queues");
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.EnumerateArray().ToDictionary(
+            queue => queue.GetProperty("name").GetString()!,
+            queue => queue.TryGetProperty("messages", out var messages) && messages.ValueKind == System.Text.Json.JsonValueKind.Number ? messages.GetInt64() : 0);
+    }
+
+    /// <summary>
+    /// The bodies of up to <paramref name="count"/> messages at the head of <paramref name="queue"/>, read through the
+    /// management API and put back (requeued), as text (base64 when a body is not valid UTF-8).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PeekAsync(string queue, int count)
+    {
+        using var response = await _management.PostAsync(
+            $"api/queues/{Uri.EscapeDataString(Name)}/{Uri.EscapeDataString(queue)}/get",
+            Json($$"""{"count":{{count}},"ackmode":"ack_requeue_true","encoding":"auto","truncate":50000}"""));
+        await EnsureAsync(response, "peek at a queue");
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. doc.RootElement.EnumerateArray().Select(message => message.GetProperty("payload").GetString() ?? "")];
+    }
+
     /// <summary>
     /// Where messages published to <paramref name="exchange"/> of this vhost go: the destinations of its bindings (for
     /// MassTransit, one exchange per subscribed endpoint, named like its queue).

@@ -72,12 +72,15 @@ public sealed class MeshHarness : IAsyncDisposable
     /// <summary>
     /// Starts a mesh on fresh databases and a fresh vhost and waits until every service is ready.
     /// <paramref name="settings"/> adds configuration per backend service name (<c>orchestrator</c>, <c>approval</c>,
-    /// <c>report</c>, <c>phase-worker</c> for every worker), and under <see cref="AllBackends"/> to every backend (not the gateway).
+    /// <c>report</c>, <c>phase-worker</c> for every worker, <c>gateway</c>), and under <see cref="AllBackends"/> to every
+    /// backend (not the gateway). The mesh uses the test process's shared servers unless <paramref name="servers"/> names
+    /// others (the reliability suite restarts servers of its own).
     /// </summary>
     public static async Task<MeshHarness> StartAsync(
-        string purpose, int phaseWorkers = 1, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? settings = null)
+        string purpose, int phaseWorkers = 1, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? settings = null,
+        TestServers? servers = null)
     {
-        var servers = await TestServers.GetAsync();
+        servers ??= await TestServers.GetAsync();
         var broker = await IsolatedVirtualHost.CreateAsync(servers, purpose);
         var mesh = new MeshHarness(broker);
         try
@@ -133,6 +136,14 @@ public sealed class MeshHarness : IAsyncDisposable
             }
 
             await Task.WhenAll(backends.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(90))));
+            if (settings is not null && settings.TryGetValue("gateway", out var gatewayExtra))
+            {
+                foreach (var (key, value) in gatewayExtra)
+                {
+                    gateway[key] = value;
+                }
+            }
+
             mesh._gatewayConfiguration = gateway;
             mesh.Add("gateway", "Gateway", gateway).Start();
             await mesh.Gateway.WaitUntilReadyAsync();

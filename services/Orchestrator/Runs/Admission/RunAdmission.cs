@@ -37,6 +37,12 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
             problems.Add(new ValidationProblem("$.options.maxDepth", "must be between 0 and 10"));
         }
 
+        if (start.Options.TimeoutSeconds is <= 0)
+        {
+            // A run timeout of zero or less would fail the run at once with run_timeout.
+            problems.Add(new ValidationProblem("$.options.timeoutSeconds", "must be a positive number of seconds"));
+        }
+
         var lineage = await LineageAsync(start, cancellationToken);
         if (lineage.Problem is { } lineageProblem)
         {

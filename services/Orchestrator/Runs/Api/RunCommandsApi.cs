@@ -68,6 +68,12 @@ public static class RunCommandsApi
         }
 
         var start = body.Value!;
+        if (WithoutCanonicalForm(start) is { } field)
+        {
+            return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
+                $"The JSON at $.{field} has no canonical form: a number beyond the range of a double, or a string that is not valid Unicode.");
+        }
+
         var identity = user.Identity?.Name ?? "anonymous";
         var key = request.Headers["Idempotency-Key"].ToString();
         if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
@@ -122,6 +128,28 @@ public static class RunCommandsApi
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Inputs and model are hashed and stored as canonical JSON (RFC 8785); the parser accepts values that have no
+    /// canonical form (<c>1e400</c>, invalid UTF-8 or a lone surrogate in a string) and only the hashing would find
+    /// out, as a 500. Returns the first such field, or null.
+    /// </summary>
+    private static string? WithoutCanonicalForm(StartRunRequest start)
+    {
+        foreach (var (field, node) in new[] { ("inputs", start.Inputs), ("model", start.Model) })
+        {
+            try
+            {
+                CanonicalJson.Serialize(node);
+            }
+            catch (Exception ex) when (ex is CanonicalJsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+            {
+                return field;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The HTTP answer to an admission outcome: a JSON body (repeatable under an Idempotency-Key) or a problem.</summary>

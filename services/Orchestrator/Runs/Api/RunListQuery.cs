@@ -126,7 +126,9 @@ internal sealed record RunListCursor(DateTimeOffset CreatedAt, Guid RunId)
     public static RunListCursor? Decode(string cursor)
     {
         Span<byte> bytes = stackalloc byte[Size + 3];
-        if (cursor.Length > 64 || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != Size)
+        // TryDecodeFromChars throws on characters outside the alphabet: check first, so garbage is a 400, not a 500.
+        if (cursor.Length > 64 || !Base64Url.IsValid(cursor, out var length) || length != Size
+            || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != Size)
         {
             return null;
         }

@@ -1,0 +1,115 @@
+using System.Text;
+
+namespace RunMesh.Reliability.Tests.HostileInput;
+
+/// <summary>The table: at least 40 requests a hostile or broken client sends, each of which must be a 4xx problem.</summary>
+public static class HostileRequests
+{
+    private const string Admin = "admin";
+    private const string Submitter = "submitter";
+    private const string Approver = "approver";
+    private const string Viewer = "viewer";
+
+    private const string ValidPhase = """{"key":"spec","executor":"mock","instructions":"Write {{inputs.feature}}","artifact":{"schema":{"type":"object"}}}""";
+
+    public static IReadOnlyList<HostileRequest> All { get; } = Build();
+
+    private static List<HostileRequest> Build()
+    {
+        var deepJson = string.Concat(Enumerable.Repeat("{\"a\":", 400)) + "1" + new string('}', 400);
+        var deepSchema = string.Concat(Enumerable.Repeat("{\"type\":\"object\",\"properties\":{\"a\":", 300)) + "{}" + string.Concat(Enumerable.Repeat("}}", 300));
+        var huge = new string('x', 200_000);
+        return
+        [
+            // Templates (admin): malformed bodies, wrong types, bad schemas.
+            HostileRequest.Json("template: malformed JSON", Admin, "POST", "/api/templates", """{"name": "bad", "version": 1,"""),
+            new("template: malformed YAML (unclosed flow sequence)", Admin, "POST", "/api/templates", Encoding.UTF8.GetBytes("name: [unclosed\nversion: 1\n"), "application/yaml", 400),
+            new("template: malformed YAML (bad indentation)", Admin, "POST", "/api/templates", Encoding.UTF8.GetBytes("name: x\n  version: 1\n phases: - a\n"), "application/yaml", 400),
+            new("template: YAML that is a scalar", Admin, "POST", "/api/templates", Encoding.UTF8.GetBytes("just a string\n"), "application/yaml", 400),
+            new("template: YAML with a tab indent", Admin, "POST", "/api/templates", Encoding.UTF8.GetBytes("name: x\nversion: 1\nphases:\n\t- key: a\n"), "application/yaml", 400),
+            HostileRequest.Json("template: version is a string", Admin, "POST", "/api/templates", $$"""{"name":"t","version":"one","phases":[{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: negative version", Admin, "POST", "/api/templates", $$"""{"name":"t","version":-1,"phases":[{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: version beyond double range", Admin, "POST", "/api/templates", $$"""{"name":"t","version":1e400,"phases":[{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: path traversal in the name", Admin, "POST", "/api/templates", $$"""{"name":"../../etc/passwd","version":1,"phases":[{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: SQL in the name", Admin, "POST", "/api/templates", $$"""{"name":"x'; DROP TABLE templates;--","version":1,"phases":[{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: huge name", Admin, "POST", "/api/templates", $$"""{"name":"{{huge}}","version":1,"phases":[{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: unknown field", Admin, "POST", "/api/templates", $$"""{"name":"t","version":1,"phases":[{{ValidPhase}}],"evil":true}"""),
+            HostileRequest.Json("template: remote $ref in a schema", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"$ref":"http://127.0.0.1:1/evil.json"}}}]}"""),
+            HostileRequest.Json("template: file $ref in a schema", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"$ref":"file:///etc/passwd"}}}]}"""),
+            HostileRequest.Json("template: schema is not a schema", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"type":"no-such-type"}}}]}"""),
+            HostileRequest.Json("template: unknown executor", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"shell","instructions":"rm -rf /","artifact":{"schema":{"type":"object"}}}]}"""),
+            HostileRequest.Json("template: duplicate phase keys", Admin, "POST", "/api/templates", $$"""{"name":"t","version":1,"phases":[{{ValidPhase}},{{ValidPhase}}]}"""),
+            HostileRequest.Json("template: reference to a later phase", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"{{phases.b.output}}","artifact":{"schema":{"type":"object"}}},{"key":"b","executor":"mock","instructions":"x","artifact":{"schema":{"type":"object"}}}]}"""),
+            HostileRequest.Json("template: deeply nested schema", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":""" + deepSchema + "}}]}"),
+            HostileRequest.Json("template: an array instead of an object", Admin, "POST", "/api/templates", "[]"),
+            HostileRequest.Json("template: null", Admin, "POST", "/api/templates", "null"),
+            HostileRequest.Json("template: empty body", Admin, "POST", "/api/templates", ""),
+            new("template: invalid UTF-8 bytes", Admin, "POST", "/api/templates", [.. "{\"name\":\""u8, 0xC3, 0x28, 0xFF, .. "\",\"version\":1}"u8], "application/json"),
+            new("template: text/plain body", Admin, "POST", "/api/templates", Encoding.UTF8.GetBytes("name: t"), "text/plain", 415),
+            HostileRequest.Get("template: path traversal in the key", Viewer, "/api/templates/..%2F..%2Fetc%2Fpasswd/1"),
+            HostileRequest.Get("template: version not a number", Viewer, "/api/templates/rel-steady/1%20OR%201=1"),
+
+            // Runs (submitter): malformed bodies, wrong types, values with no canonical JSON form.
+            HostileRequest.Json("run: malformed JSON", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"""),
+            HostileRequest.Json("run: template is a number", Submitter, "POST", "/api/runs", """{"template": 42, "inputs": {"feature": "x"}}"""),
+            HostileRequest.Json("run: inputs is a string", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": "feature"}"""),
+            HostileRequest.Json("run: unknown field", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x"}, "sudo": true}"""),
+            HostileRequest.Json("run: unknown template", Submitter, "POST", "/api/runs", """{"template": "no-such-template@1", "inputs": {"feature": "x"}}"""),
+            HostileRequest.Json("run: SQL in the template", Submitter, "POST", "/api/runs", """{"template": "x' OR '1'='1'; --@1", "inputs": {"feature": "x"}}"""),
+            HostileRequest.Json("run: path traversal in the template", Submitter, "POST", "/api/runs", """{"template": "../../../etc/passwd@1", "inputs": {"feature": "x"}}"""),
+            HostileRequest.Json("run: inputs of the wrong type for the schema", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": 12}}"""),
+            HostileRequest.Json("run: huge input string", Submitter, "POST", "/api/runs", "{\"template\": \"rel-steady@1\", \"inputs\": {\"feature\": \"" + huge + "\"}}"),
+            HostileRequest.Json("run: number beyond double range in inputs", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x", "n": 1e400}}"""),
+            HostileRequest.Json("run: negative huge number in inputs", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x", "n": -1e400}}"""),
+            new("run: invalid UTF-8 in an input string", Submitter, "POST", "/api/runs",
+                [.. "{\"template\": \"rel-steady@1\", \"inputs\": {\"feature\": \""u8, 0xED, 0xA0, 0x80, 0xFE, .. "\"}}"u8]),
+            HostileRequest.Json("run: lone surrogate escape in an input string", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "\ud800"}}"""),
+            HostileRequest.Json("run: deeply nested inputs", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x", "deep": """ + deepJson + "}}"),
+            HostileRequest.Json("run: negative budget", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x"}, "options": {"budget": {"maxCostUsd": -5}}}"""),
+            HostileRequest.Json("run: maxDepth beyond int", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x"}, "options": {"maxDepth": 99999999999999999999}}"""),
+            HostileRequest.Json("run: negative timeout", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x"}, "options": {"timeoutSeconds": -1}}"""),
+            HostileRequest.Json("run: parentRunId not a UUID", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x"}, "parentRunId": "../../etc"}"""),
+            HostileRequest.Json("run: unknown parentRunId", Submitter, "POST", "/api/runs", $$"""{"template": "rel-steady@1", "inputs": {"feature": "x"}, "parentRunId": "{{Guid.NewGuid()}}"}"""),
+            HostileRequest.Json("run: labels of the wrong type", Submitter, "POST", "/api/runs", """{"template": "rel-steady@1", "inputs": {"feature": "x"}, "options": {"labels": ["a"]}}"""),
+
+            // Run queries (viewer).
+            HostileRequest.Get("runs: garbage cursor", Viewer, "/api/runs?cursor=%27%3B%20DROP%20TABLE%20runs%3B--", 400),
+            HostileRequest.Get("runs: cursor with extreme ticks", Viewer, "/api/runs?cursor=f_________________________________", 400),
+            HostileRequest.Get("runs: negative limit", Viewer, "/api/runs?limit=-1", 400),
+            HostileRequest.Get("runs: limit beyond int", Viewer, "/api/runs?limit=99999999999999999999", 400),
+            HostileRequest.Get("runs: unknown state", Viewer, "/api/runs?state=exploded", 400),
+            HostileRequest.Get("runs: id not a UUID", Viewer, "/api/runs/not-a-uuid"),
+            HostileRequest.Get("runs: path traversal in the id", Viewer, "/api/runs/..%2F..%2Fetc%2Fpasswd"),
+            HostileRequest.Get("runs: negative after", Viewer, "/api/runs/{completedRun}/events?after=-5", 400),
+            HostileRequest.Get("runs: path traversal in the artifact key", Viewer, "/api/runs/{completedRun}/artifacts/..%2F..%2Fetc%2Fpasswd"),
+            HostileRequest.Get("runs: artifact attempt beyond int", Viewer, "/api/runs/{completedRun}/artifacts/spec?attempt=99999999999999999999", 400),
+
+            // Bad state transitions (submitter).
+            HostileRequest.Json("transition: cancel a completed run", Submitter, "POST", "/api/runs/{completedRun}/cancel", "{}", 409),
+            HostileRequest.Json("transition: retry a completed run", Submitter, "POST", "/api/runs/{completedRun}/retry", "{}", 409),
+            HostileRequest.Json("transition: cancel with a malformed body", Submitter, "POST", "/api/runs/{completedRun}/cancel", """{"reason": """, 400),
+            HostileRequest.Json("transition: retry with an unknown field", Submitter, "POST", "/api/runs/{failedRun}/retry", """{"force": true}""", 400),
+            HostileRequest.Json("transition: cancel an unknown run", Submitter, "POST", $"/api/runs/{Guid.NewGuid()}/cancel", "{}", 404),
+
+            // Approvals (approver).
+            HostileRequest.Get("approvals: garbage cursor", Approver, "/api/approvals?cursor=%00%01garbage", 400),
+            HostileRequest.Get("approvals: unknown state", Approver, "/api/approvals?state=maybe", 400),
+            HostileRequest.Json("approval: unknown action", Approver, "POST", "/api/approvals/{decidedRequest}/decision", """{"action": "maybe"}""", 400),
+            HostileRequest.Json("approval: comment too long", Approver, "POST", "/api/approvals/{decidedRequest}/decision", $$"""{"action": "approve", "comment": "{{new string('c', 3000)}}"}""", 400),
+            HostileRequest.Json("approval: unknown field", Approver, "POST", "/api/approvals/{decidedRequest}/decision", """{"action": "approve", "as": "admin"}""", 400),
+            HostileRequest.Json("transition: reject a request already approved", Approver, "POST", "/api/approvals/{decidedRequest}/decision", """{"action": "reject"}""", 409),
+            HostileRequest.Json("transition: decide an unknown request", Approver, "POST", $"/api/approvals/{Guid.NewGuid()}/decision", """{"action": "approve"}""", 404),
+
+            // Reports (viewer).
+            HostileRequest.Get("report: negative generation", Viewer, "/api/runs/{completedRun}/report?generation=-1", 400),
+            HostileRequest.Get("report: generation not a number", Viewer, "/api/runs/{completedRun}/report?generation=1%3B%20SELECT%201", 400),
+            HostileRequest.Get("report: id not a UUID", Viewer, "/api/runs/%27%20OR%201%3D1/manifest", 400),
+        ];
+    }
+}
