@@ -10,6 +10,28 @@ namespace RunMesh.Orchestrator.Templates;
 public static class RunInputs
 {
     /// <summary>
+    /// Inputs and model are hashed and stored as canonical JSON (RFC 8785), but a JSON parser accepts values that have
+    /// no canonical form (<c>1e400</c>, invalid UTF-8 or a lone surrogate in a string); only the hashing would find
+    /// out. Returns the first such field (<c>inputs</c> or <c>model</c>), or null when both have one.
+    /// </summary>
+    public static string? FieldWithoutCanonicalForm(JsonObject? inputs, JsonObject? model)
+    {
+        foreach (var (field, node) in new (string, JsonObject?)[] { ("inputs", inputs), ("model", model) })
+        {
+            try
+            {
+                CanonicalJson.Serialize(node);
+            }
+            catch (Exception ex) when (ex is CanonicalJsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+            {
+                return field;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Checks <paramref name="inputs"/> against <paramref name="template"/>: every error against its <c>inputs.schema</c>
     /// (path <c>$.inputs…</c>, message the schema's error kind, e.g. <c>PropertyRequired</c>), and every input that a
     /// phase's instructions reference but the inputs lack. Empty when the run may start; otherwise the API answers

@@ -187,4 +187,36 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         (await fixture.CountAsync("SELECT count(*) FROM runs WHERE run_id = @id", ("id", runId))).ShouldBe(1);
         (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'run.created'", ("id", runId))).ShouldBe(1);
     }
+    [Fact]
+    public async Task A_start_from_the_bus_with_inputs_that_have_no_canonical_form_fails_with_invalid_inputs_and_leaves_no_error_message()
+    {
+        var runId = Guid.NewGuid();
+        var envelope = $$"""
+            {
+              "messageId": "{{Guid.NewGuid()}}",
+              "messageType": ["urn:message:RunMesh.Contracts:StartRun"],
+              "message": { "runId": "{{runId}}", "template": "{{RunsFixture.Demo}}", "inputs": { "feature": 1e400 } }
+            }
+            """;
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+        await channel.BasicPublishAsync("RunMesh.Contracts:StartRun", "", mandatory: false, properties, Encoding.UTF8.GetBytes(envelope));
+
+        // The refusal is a failed RunFinished under the sender's id; the report service turns it into a report.
+        using var viewer = fixture.Mesh.GatewayClient("viewer");
+        var report = await Eventually.UntilAsync(
+            async () =>
+            {
+                using var response = await viewer.GetAsync($"/api/runs/{runId}/report");
+                return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            },
+            r => r is not null, TimeSpan.FromSeconds(30), $"the report of refused run {runId}", () => fixture.Mesh.LogTails(15));
+        report!["error"]!["code"]!.GetValue<string>().ShouldBe("invalid_inputs");
+        report["error"]!["message"]!.GetValue<string>().ShouldContain("$.inputs");
+        (await fixture.CountAsync("SELECT count(*) FROM runs WHERE run_id = @id", ("id", runId))).ShouldBe(0);
+        var depths = await fixture.Mesh.Broker.QueueDepthsAsync();
+        depths.Where(q => q.Key.EndsWith("_error", StringComparison.Ordinal)).Sum(q => q.Value).ShouldBe(0);
+    }
 }

@@ -23,6 +23,13 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
             return new AdmissionOutcome.AlreadyExists(existing);
         }
 
+        // The API refuses these with a 400 before admission; a StartRun from the bus gets here with them.
+        if (RunInputs.FieldWithoutCanonicalForm(start.Inputs, start.Model) is { } field)
+        {
+            return new AdmissionOutcome.Refused("invalid_inputs",
+                [new ValidationProblem($"$.{field}", "has no canonical JSON form: a number beyond the range of a double, or a string that is not valid Unicode")]);
+        }
+
         var template = await templates.FindAsync(start.Template, cancellationToken);
         if (template is null)
         {

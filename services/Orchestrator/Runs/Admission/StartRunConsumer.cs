@@ -1,5 +1,6 @@
 using MassTransit;
 using RunMesh.Contracts;
+using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Admission;
 
@@ -35,6 +36,9 @@ internal sealed partial class StartRunConsumer(RunAdmission admission, TimeProvi
         }
 
         LogRefused(logger, start.RunId, refusal.Code);
+
+        // Inputs without a canonical form are not echoed: every consumer of RunFinished hashes them (the manifest).
+        var echo = RunInputs.FieldWithoutCanonicalForm(start.Inputs, start.Model) is null;
         await context.Publish(new RunFinished
         {
             RunId = start.RunId,
@@ -43,8 +47,8 @@ internal sealed partial class StartRunConsumer(RunAdmission admission, TimeProvi
             Error = refusal,
             Template = new TemplateRef { Name = start.Template, Version = 0, Hash = "" },
             InputBundleHash = "",
-            Inputs = start.Inputs,
-            Model = start.Model,
+            Inputs = echo ? start.Inputs : [],
+            Model = echo ? start.Model : [],
             Options = start.Options,
             ParentRunId = start.ParentRunId,
             EndedAt = clock.GetUtcNow(),

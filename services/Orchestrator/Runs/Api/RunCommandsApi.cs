@@ -10,6 +10,7 @@ using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs.Admission;
+using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Api;
 
@@ -68,7 +69,7 @@ public static class RunCommandsApi
         }
 
         var start = body.Value!;
-        if (WithoutCanonicalForm(start) is { } field)
+        if (RunInputs.FieldWithoutCanonicalForm(start.Inputs, start.Model) is { } field)
         {
             return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
                 $"The JSON at $.{field} has no canonical form: a number beyond the range of a double, or a string that is not valid Unicode.");
@@ -128,28 +129,6 @@ public static class RunCommandsApi
 
             throw;
         }
-    }
-
-    /// <summary>
-    /// Inputs and model are hashed and stored as canonical JSON (RFC 8785); the parser accepts values that have no
-    /// canonical form (<c>1e400</c>, invalid UTF-8 or a lone surrogate in a string) and only the hashing would find
-    /// out, as a 500. Returns the first such field, or null.
-    /// </summary>
-    private static string? WithoutCanonicalForm(StartRunRequest start)
-    {
-        foreach (var (field, node) in new[] { ("inputs", start.Inputs), ("model", start.Model) })
-        {
-            try
-            {
-                CanonicalJson.Serialize(node);
-            }
-            catch (Exception ex) when (ex is CanonicalJsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
-            {
-                return field;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The HTTP answer to an admission outcome: a JSON body (repeatable under an Idempotency-Key) or a problem.</summary>
