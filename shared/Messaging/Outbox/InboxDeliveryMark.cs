@@ -1,16 +1,29 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace RunMesh.Messaging.Outbox;
 
 /// <summary>
-/// Marks an inbox row delivered and deletes its messages in one round trip: a two-statement batch, which Postgres
-/// runs as one implicit transaction.
+/// That an inbox row's stored messages were all sent: the row gets its delivered mark and last sequence number,
+/// and its messages are deleted.
 /// </summary>
-internal static class InboxDeliveryMark
+internal readonly record struct InboxDeliveryMark(long InboxId, Guid MessageId, Guid ConsumerId, DateTime Delivered, long? LastSequenceNumber)
 {
-    public static async Task WriteAsync(DbContext db, InboxState inbox, CancellationToken cancellationToken)
+    public static InboxDeliveryMark Of(InboxState inbox) => new(
+        inbox.Id,
+        inbox.MessageId,
+        inbox.ConsumerId,
+        UtcClock.AsUtc(inbox.Delivered ?? throw new InvalidOperationException("Not delivered.")),
+        inbox.LastSequenceNumber);
+
+    /// <summary>
+    /// Writes many marks in one round trip: a two-statement batch over arrays, which Postgres runs as one implicit
+    /// transaction. Rows are updated in id order, so two writers never wait on each other in a cycle.
+    /// </summary>
+    public static async Task WriteAsync(DbContext db, IReadOnlyCollection<InboxDeliveryMark> marks, CancellationToken cancellationToken)
     {
+        var ordered = marks.OrderBy(mark => mark.InboxId).ToArray();
         var (delete, update) = Statements(db);
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
@@ -20,14 +33,25 @@ internal static class InboxDeliveryMark
             {
                 BatchCommands =
                 {
-                    new NpgsqlBatchCommand(delete) { Parameters = { new() { Value = inbox.MessageId }, new() { Value = inbox.ConsumerId } } },
+                    new NpgsqlBatchCommand(delete)
+                    {
+                        Parameters =
+                        {
+                            new() { Value = ordered.Select(mark => mark.MessageId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                            new() { Value = ordered.Select(mark => mark.ConsumerId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                        },
+                    },
                     new NpgsqlBatchCommand(update)
                     {
                         Parameters =
                         {
-                            new() { Value = UtcClock.AsUtc(inbox.Delivered ?? throw new InvalidOperationException("Not delivered.")) },
-                            new() { Value = (object?)inbox.LastSequenceNumber ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
-                            new() { Value = inbox.Id },
+                            new() { Value = ordered.Select(mark => mark.InboxId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                            new() { Value = ordered.Select(mark => mark.Delivered).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                            new()
+                            {
+                                Value = ordered.Select(mark => mark.LastSequenceNumber).ToArray(),
+                                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+                            },
                         },
                     },
                 },
@@ -46,15 +70,17 @@ internal static class InboxDeliveryMark
         {
             var type = typeof(OutboxMessage);
             string Column(string property) => StoreNames.Column(model, type, property);
-            return $"DELETE FROM {StoreNames.Table(model, type)} WHERE {Column(nameof(OutboxMessage.InboxMessageId))} = $1 " +
-                $"AND {Column(nameof(OutboxMessage.InboxConsumerId))} = $2";
+            return $"DELETE FROM {StoreNames.Table(model, type)} AS m USING unnest($1::uuid[], $2::uuid[]) AS d(message_id, consumer_id) " +
+                $"WHERE m.{Column(nameof(OutboxMessage.InboxMessageId))} = d.message_id AND m.{Column(nameof(OutboxMessage.InboxConsumerId))} = d.consumer_id";
         });
         var update = StoreNames.Statement(db, "inbox-mark-update", model =>
         {
             var type = typeof(InboxState);
             string Column(string property) => StoreNames.Column(model, type, property);
-            return $"UPDATE {StoreNames.Table(model, type)} SET {Column(nameof(InboxState.Delivered))} = $1, " +
-                $"{Column(nameof(InboxState.LastSequenceNumber))} = $2 WHERE {Column(nameof(InboxState.Id))} = $3";
+            return $"UPDATE {StoreNames.Table(model, type)} AS i SET {Column(nameof(InboxState.Delivered))} = d.delivered, " +
+                $"{Column(nameof(InboxState.LastSequenceNumber))} = d.last_sequence_number " +
+                "FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS d(id, delivered, last_sequence_number) " +
+                $"WHERE i.{Column(nameof(InboxState.Id))} = d.id";
         });
         return (delete, update);
     }

@@ -6,6 +6,7 @@ using MassTransit.Middleware.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace RunMesh.Messaging.Outbox;
@@ -33,6 +34,12 @@ public static class PostgresOutboxConfigurationExtensions
         configure?.Invoke(options);
 
         configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, PostgresOutboxContextFactory<TDbContext>>();
+        if (!configurator.Any(service => service.ServiceType == typeof(InboxDeliveryMarkWriter<TDbContext>)))
+        {
+            configurator.AddSingleton<InboxDeliveryMarkWriter<TDbContext>>();
+            configurator.AddSingleton<IHostedService>(provider => provider.GetRequiredService<InboxDeliveryMarkWriter<TDbContext>>());
+        }
+
         configurator.AddOptions<PostgresOutboxOptions>(PostgresOutboxOptions.NameFor(typeof(TDbContext)))
             .Configure(target => Copy(options, target));
 

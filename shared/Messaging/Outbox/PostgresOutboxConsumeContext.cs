@@ -18,19 +18,22 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
     private readonly DbContext _db;
     private readonly IDbContextTransaction _transaction;
     private readonly InboxState _inbox;
+    private readonly bool _claimedNew;
     private readonly TimeProvider _clock;
     private readonly bool _deliveringElsewhere;
     private readonly List<OutboxMessage> _stored = [];
     private bool _consumedInThisTransaction;
+    private bool _deliveredInThisTransaction;
 
     public PostgresOutboxConsumeContext(
         ConsumeContext<TMessage> context, OutboxConsumeOptions options, IServiceProvider provider,
-        DbContext db, IDbContextTransaction transaction, InboxState inbox, TimeProvider clock, bool deliveringElsewhere)
+        DbContext db, IDbContextTransaction transaction, ClaimedInbox claim, TimeProvider clock, bool deliveringElsewhere)
         : base(context, options, provider)
     {
         _db = db;
         _transaction = transaction;
-        _inbox = inbox;
+        _inbox = claim.Row;
+        _claimedNew = claim.IsNew;
         _clock = clock;
         _deliveringElsewhere = deliveringElsewhere;
     }
@@ -41,14 +44,19 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
 
     public override bool ContinueProcessing { get; set; } = true;
 
-    public override bool IsMessageConsumed => _inbox.Consumed.HasValue;
+    /// <summary>
+    /// A row this transaction inserted already carries the consumed and delivered marks it will have at commit
+    /// (<see cref="RowLocks.ClaimInboxAsync"/>); until the pipe sets them, the pass must not believe them.
+    /// </summary>
+    public override bool IsMessageConsumed => _claimedNew ? _consumedInThisTransaction : _inbox.Consumed.HasValue;
 
     /// <summary>
     /// Delivered — or being delivered right now by the pass that consumed the message moments ago: a duplicate then
     /// only acknowledges (sending too would duplicate every message), and if that pass died, the delivery service
     /// takes over after <see cref="PostgresOutboxOptions.SweepAfter"/>.
     /// </summary>
-    public override bool IsOutboxDelivered => _inbox.Delivered.HasValue || _deliveringElsewhere;
+    public override bool IsOutboxDelivered =>
+        (_claimedNew ? _deliveredInThisTransaction : _inbox.Delivered.HasValue) || _deliveringElsewhere;
 
     public override int ReceiveCount => _inbox.ReceiveCount;
 
@@ -88,17 +96,27 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
     }
 
     // The marks are written by the pass's one SaveChanges before its commit, together with the consumer's changes
-    // and the stored messages: one UPDATE of the inbox row per transaction.
+    // and the stored messages: at most one UPDATE of the inbox row per transaction, and none for a new row whose
+    // consumer stored nothing (the claim wrote its marks).
     public override Task SetConsumed()
     {
-        _inbox.Consumed = UtcClock.Now(_clock);
+        if (!_claimedNew)
+        {
+            _inbox.Consumed = UtcClock.Now(_clock);
+        }
+
         _consumedInThisTransaction = true;
         return Task.CompletedTask;
     }
 
     public override Task SetDelivered()
     {
-        _inbox.Delivered = UtcClock.Now(_clock);
+        if (!_claimedNew || _inbox.Delivered is null)
+        {
+            _inbox.Delivered = UtcClock.Now(_clock);
+        }
+
+        _deliveredInThisTransaction = true;
         return Task.CompletedTask;
     }
 
@@ -135,6 +153,10 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
         {
             _db.Set<OutboxMessage>().Add(row);
             _stored.Add(row);
+
+            // The claim marked a new row delivered; with messages to send it is not (one UPDATE, in the same
+            // SaveChanges batch as the message rows).
+            _inbox.Delivered = null;
         }
 
         return Task.CompletedTask;

@@ -18,9 +18,10 @@ namespace RunMesh.Messaging.Outbox;
 /// <item>the consume pass, one READ COMMITTED transaction: claim the message's inbox row (insert or row lock, one
 /// statement), run the consumer, store its sends as rows, mark the row consumed, commit. A consumer that sent nothing
 /// is also marked delivered and acknowledged in this transaction;</item>
-/// <item>the delivery, right after that commit: the stored messages are sent from memory, then the row is marked
-/// delivered and the messages deleted in one round trip (<see cref="CommittedOutboxDelivery{TMessage}"/>), and the
-/// broker message is acknowledged.</item>
+/// <item>the delivery, right after that commit: the stored messages are sent from memory
+/// (<see cref="CommittedOutboxDelivery{TMessage}"/>) and the broker message is acknowledged; the row's delivered mark
+/// and the deletion of its messages are written a moment later, batched with other messages' marks
+/// (<see cref="InboxDeliveryMarkWriter{TDbContext}"/>).</item>
 /// </list>
 /// A duplicate claims the row and finds it consumed: delivered → acknowledged without running the consumer; not
 /// delivered → delivered in a transaction that holds the row, unless it is a fresh duplicate of a message consumed
@@ -35,6 +36,7 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
     where TDbContext : DbContext
 {
     private readonly TimeProvider _clock = provider.GetService<TimeProvider>() ?? TimeProvider.System;
+    private readonly InboxDeliveryMarkWriter<TDbContext> _marks = provider.GetRequiredService<InboxDeliveryMarkWriter<TDbContext>>();
     private readonly TimeSpan _sweepAfter = optionsMonitor.Get(PostgresOutboxOptions.NameFor(typeof(TDbContext))).SweepAfter;
 
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
@@ -74,11 +76,12 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         try
         {
             var now = UtcClock.Now(_clock);
-            var inbox = countReceive
+            var claim = countReceive
                 ? await RowLocks.ClaimInboxAsync(db, messageId, options.ConsumerId, now, context.ExpirationTime, cancellationToken)
-                : await RowLocks.LockInboxAsync(db, messageId, options.ConsumerId, cancellationToken);
-            var deliveringElsewhere = IsBeingDeliveredElsewhere(context, inbox, now);
-            var outbox = new PostgresOutboxConsumeContext<T>(context, options, provider, db, transaction, inbox, _clock, deliveringElsewhere);
+                : new ClaimedInbox(await RowLocks.LockInboxAsync(db, messageId, options.ConsumerId, cancellationToken), IsNew: false);
+            var inbox = claim.Row;
+            var deliveringElsewhere = !claim.IsNew && IsBeingDeliveredElsewhere(context, inbox, now);
+            var outbox = new PostgresOutboxConsumeContext<T>(context, options, provider, db, transaction, claim, _clock, deliveringElsewhere);
 
             do
             {
@@ -132,9 +135,14 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         }
         while (delivery.ContinueProcessing);
 
+        if (delivery.Inbox.Delivered is null)
+        {
+            return; // More than MessageDeliveryLimit messages: the delivery service sends the rest.
+        }
+
         try
         {
-            await InboxDeliveryMark.WriteAsync(db, delivery.Inbox, context.CancellationToken);
+            await _marks.MarkAsync(db, InboxDeliveryMark.Of(delivery.Inbox), context.CancellationToken);
         }
         catch (Exception exception) when (exception is DbException or InvalidOperationException or TimeoutException)
         {

@@ -25,6 +25,7 @@ public sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options) :
             counter.ToTable("counter_state");
             counter.HasKey(x => x.CorrelationId);
             counter.Property(x => x.CurrentState).HasMaxLength(64);
+            counter.HasIndex(x => x.Name);
             counter.Property(x => x.RowVersion).IsRowVersion();
         });
     }
@@ -48,6 +49,8 @@ public sealed class CounterState : SagaStateMachineInstance
     public string CurrentState { get; set; } = "";
 
     public int Count { get; set; }
+
+    public string? Name { get; set; }
 
     public uint RowVersion { get; set; }
 }

@@ -93,7 +93,11 @@ public sealed class StepListener(Observed observed) : IConsumer<StepEmitted>
     }
 }
 
-/// <summary>A counter: opened once, then incremented by every <see cref="IncrementCounter"/>.</summary>
+/// <summary>
+/// A counter: opened once, then incremented by every <see cref="IncrementCounter"/> (by id) or
+/// <see cref="IncrementCounterNamed"/> (by a query on its name); <see cref="CloseCounter"/> finalizes it, which
+/// deletes its row.
+/// </summary>
 public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
 {
     public CounterStateMachine()
@@ -107,15 +111,23 @@ public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
             e.InsertOnInitial = true;
         });
         Event(() => Incremented, e => e.CorrelateById(m => m.Message.CounterId));
+        Event(() => IncrementedByName, e => e.CorrelateBy((saga, m) => saga.Name == m.Message.Name));
+        Event(() => Closed, e => e.CorrelateById(m => m.Message.CounterId));
 
         InstanceState(x => x.CurrentState);
 
         Initially(
-            When(Opened).TransitionTo(Open));
+            When(Opened)
+                .Then(context => context.Saga.Name = context.Message.Name)
+                .TransitionTo(Open));
 
         During(Open,
             When(Incremented).Then(context => context.Saga.Count++),
+            When(IncrementedByName).Then(context => context.Saga.Count++),
+            When(Closed).Finalize(),
             Ignore(Opened));
+
+        SetCompletedWhenFinalized();
     }
 
     public State Open { get; private set; } = null!;
@@ -123,4 +135,68 @@ public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
     public Event<OpenCounter> Opened { get; private set; } = null!;
 
     public Event<IncrementCounter> Incremented { get; private set; } = null!;
+
+    public Event<IncrementCounterNamed> IncrementedByName { get; private set; } = null!;
+
+    public Event<CloseCounter> Closed { get; private set; } = null!;
+}
+
+/// <summary>
+/// The test's stand-in for a process dying: what the consumer calls at its crash point. The test wires it to cut
+/// every connection the host has (database and broker, through proxies the test owns), which is what the servers see
+/// when a process is killed: an open transaction is rolled back, an unacknowledged message is requeued.
+/// </summary>
+public sealed class ProcessCrash
+{
+    private readonly TaskCompletionSource _crashed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Cuts the host's connections; given the consumed message's id.</summary>
+    public Func<Guid, Task> Crash { get; set; } = _ => Task.CompletedTask;
+
+    /// <summary>Completes once the crash point was reached.</summary>
+    public Task Crashed => _crashed.Task;
+
+    /// <summary>Every time the consumer ran: whether the broker flagged the delivery as redelivered.</summary>
+    public ConcurrentQueue<bool> Runs { get; } = new();
+
+    public async Task CrashNowAsync(Guid messageId)
+    {
+        await Crash(messageId);
+        _crashed.TrySetResult();
+    }
+}
+
+/// <summary>The process died; nothing after this point of the handler happens.</summary>
+public sealed class ProcessCrashedException() : Exception("The process was killed (simulated by cutting its connections).");
+
+/// <summary>Writes a ledger row and publishes <see cref="DepositRecorded"/>, and "dies" at its crash point on the first delivery.</summary>
+public sealed class CrashingDepositConsumer(LedgerDbContext db, ProcessCrash crash) : IConsumer<CrashingDeposit>
+{
+    public async Task Consume(ConsumeContext<CrashingDeposit> context)
+    {
+        var redelivered = context.ReceiveContext.Redelivered;
+        crash.Runs.Enqueue(redelivered);
+
+        db.Entries.Add(new LedgerEntry { AccountId = context.Message.AccountId, Amount = context.Message.Amount });
+        await db.SaveChangesAsync(context.CancellationToken);
+        await context.Publish(new DepositRecorded(context.Message.AccountId, context.Message.Amount));
+
+        if (redelivered)
+        {
+            return;
+        }
+
+        var messageId = context.MessageId ?? throw new InvalidOperationException("No MessageId.");
+        switch (context.Message.Crash)
+        {
+            case CrashPoint.BeforeCommit:
+                await crash.CrashNowAsync(messageId);
+                throw new ProcessCrashedException();
+            case CrashPoint.BeforeAcknowledge:
+                // MassTransit awaits receive tasks after the whole consume pipe (commit and delivery included) and
+                // before it acknowledges the message.
+                context.ReceiveContext.AddReceiveTask(crash.CrashNowAsync(messageId));
+                break;
+        }
+    }
 }

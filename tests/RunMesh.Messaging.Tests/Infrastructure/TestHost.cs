@@ -15,7 +15,9 @@ public static class TestHost
         Action<IBusRegistrationConfigurator> registrations,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> endpoints,
         Action<PostgresOutboxOptions>? outbox = null,
-        Uri? amqpUrl = null)
+        Uri? amqpUrl = null,
+        string? databaseConnectionString = null,
+        Action<IServiceCollection>? services = null)
     {
         // MassTransit keeps its log context in an AsyncLocal; a host started after another was disposed in the same
         // async flow (a restart within one test) would otherwise inherit the disposed host's logger factory.
@@ -36,8 +38,9 @@ public static class TestHost
         builder.Services.AddSingleton<Observed>();
         builder.Services.AddSingleton<CommitFailureInjector>();
         builder.Services.AddDbContext<LedgerDbContext>((services, options) => options
-            .UseTestDatabase(fixture.Database.ConnectionString)
+            .UseTestDatabase(databaseConnectionString ?? fixture.Database.ConnectionString)
             .AddInterceptors(services.GetRequiredService<CommitFailureInjector>()));
+        services?.Invoke(builder.Services);
         builder.Services.AddMassTransit(x =>
         {
             x.AddPostgresOutbox<LedgerDbContext>(o =>

@@ -71,6 +71,62 @@ public sealed class PostgresSagaRepositoryTests(PostgresSagaRepositoryFixture fi
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_event_correlated_by_a_query_updates_only_the_matching_saga(bool outbox)
+    {
+        var queue = outbox ? "counter-named-outbox" : "counter-named-plain";
+        var (first, second) = (NewId.NextGuid(), NewId.NextGuid());
+        var host = await StartAsync(queue, outbox);
+        try
+        {
+            var endpoint = await host.Bus().GetSendEndpoint(new Uri($"queue:{queue}"));
+            await endpoint.Send(new OpenCounter(first, $"first-{first}"));
+            await endpoint.Send(new OpenCounter(second, $"second-{second}"));
+            await Eventually.UntilAsync(
+                async () => await CountAsync(first) == 0 && await CountAsync(second) == 0, TimeSpan.FromSeconds(30), "both counters were created");
+
+            await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => endpoint.Send(new IncrementCounterNamed($"second-{second}"))));
+
+            await Eventually.UntilAsync(async () => await CountAsync(second) == 5, TimeSpan.FromSeconds(30), "the named counter reached 5");
+            (await CountAsync(first)).ShouldBe(0, "the other counter's row did not match the query");
+            (await fixture.Broker.QueueDepthAsync($"{queue}_error")).GetValueOrDefault().ShouldBe(0);
+        }
+        finally
+        {
+            await host.StopAndDisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_saga_that_finalizes_has_its_row_deleted(bool outbox)
+    {
+        var queue = outbox ? "counter-close-outbox" : "counter-close-plain";
+        var (closed, kept) = (NewId.NextGuid(), NewId.NextGuid());
+        var host = await StartAsync(queue, outbox);
+        try
+        {
+            var endpoint = await host.Bus().GetSendEndpoint(new Uri($"queue:{queue}"));
+            await endpoint.Send(new OpenCounter(closed));
+            await endpoint.Send(new OpenCounter(kept));
+            await Eventually.UntilAsync(
+                async () => await CountAsync(closed) == 0 && await CountAsync(kept) == 0, TimeSpan.FromSeconds(30), "both counters were created");
+
+            await endpoint.Send(new CloseCounter(closed));
+
+            await Eventually.UntilAsync(async () => await CountAsync(closed) is null, TimeSpan.FromSeconds(30), "the finalized counter's row was deleted");
+            (await CountAsync(kept)).ShouldBe(0, "only the finalized saga's row goes");
+            (await fixture.Broker.QueueDepthAsync($"{queue}_error")).GetValueOrDefault().ShouldBe(0);
+        }
+        finally
+        {
+            await host.StopAndDisposeAsync();
+        }
+    }
+
     private Task<IHost> StartAsync(string queue, bool outbox) =>
         TestHost.StartAsync(
             fixture,
