@@ -38,7 +38,8 @@ internal static class GatewayExtensions
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<MirroredDestinationsFilter>()
-            .AddTransforms<IdentityForwarding>();
+            .AddTransforms<IdentityForwarding>()
+            .AddTransforms<CorrelationIdForwarding>();
 
         builder.Services.AddApiKeyRateLimiter();
         builder.Services.AddRequestTimeouts();

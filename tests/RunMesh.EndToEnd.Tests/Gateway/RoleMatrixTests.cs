@@ -6,8 +6,9 @@ namespace RunMesh.EndToEnd.Tests.Gateway;
 /// <summary>
 /// Every routed endpoint × every caller (no key and each role): 401 without a key, 403 below the route's role,
 /// and otherwise the request passes the gateway and reaches the route's service (seen in that service's request log).
-/// The backends have no API endpoints yet, so "reached the service" may well be the service's 404.
-/// Each issue that brings endpoints adds its rows to <see cref="Endpoints"/>.
+/// The ids are fresh, so an allowed call usually gets the service's own answer for an unknown resource (e.g. a 404
+/// <c>run_not_found</c>); <see cref="RoleMatrixAllowedCallsTests"/> checks the 200s of the approval and report endpoints
+/// with a real run, report and approval request. Each issue that brings endpoints adds its rows to <see cref="Endpoints"/>.
 /// </summary>
 [Collection(GatewayMesh.Name)]
 public sealed class RoleMatrixTests(GatewayFixture fixture)

@@ -8,10 +8,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace RunMesh.PhaseWorker.Tests.Infrastructure;
+namespace RunMesh.Testing.Infrastructure;
 
-/// <summary>A minimal HTTP server on 127.0.0.1 (loopback only) that records requests and answers with a handler.</summary>
-internal sealed class FakeServer : IAsyncDisposable
+/// <summary>
+/// A minimal HTTP server on 127.0.0.1 (loopback only) that records requests and answers with a handler: a stand-in
+/// for an outside system (an OpenAI-compatible endpoint, an <c>http</c> executor's target) owned by one test.
+/// </summary>
+public sealed class FakeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
@@ -21,8 +24,10 @@ internal sealed class FakeServer : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
+    /// <summary>Where it listens, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>Every request so far, in arrival order.</summary>
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
     /// <summary>Starts a server whose every request is recorded and answered by <paramref name="answer"/>.</summary>
@@ -35,8 +40,11 @@ internal sealed class FakeServer : IAsyncDisposable
         FakeServer? server = null;
         app.Run(async context =>
         {
-            using var reader = new StreamReader(context.Request.Body);
+            // Buffered, so that the answer can read the body again (e.g. to answer by the model it names).
+            context.Request.EnableBuffering();
+            using var reader = new StreamReader(context.Request.Body, leaveOpen: true);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
+            context.Request.Body.Position = 0;
             server!.Requests.Enqueue(new RecordedRequest(
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
@@ -59,6 +67,7 @@ internal sealed class FakeServer : IAsyncDisposable
             await context.Response.WriteAsync(body, context.RequestAborted);
         });
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -66,4 +75,5 @@ internal sealed class FakeServer : IAsyncDisposable
     }
 }
 
-internal sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
+/// <summary>One request a <see cref="FakeServer"/> received.</summary>
+public sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
