@@ -156,24 +156,24 @@ run_demo() {
 
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
 
-# Registers the spec-review template, starts a run of it and follows its event stream to the end through the public
+# Registers the 3-phase spec-review template, starts a run of it and follows its event stream to the end through the public
 # API (deploy/local/demo/follow.py), approving its gate as the approver would, then prints the head of its report.
 run_demo_workflow() {
     local gateway=$1 code body run_id state feature
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-Api-Key: $RUNMESH_ADMIN_KEY" \
         -H 'Content-Type: application/yaml' --data-binary "@$SCRIPT_DIR/demo/spec-review.yaml" "$gateway/api/templates")
     [[ $code == 201 || $code == 200 ]] || die "registering the demo template answered $code"
-    log "demo: template spec-review@2 registered ($code)"
+    log "demo: template spec-review@3 registered ($code)"
 
     feature="dark mode, demo at $(date -u +%H:%M:%S)"
     body=$(curl -fsS -X POST -H "X-Api-Key: $RUNMESH_SUBMITTER_KEY" -H 'Content-Type: application/json' \
-        -d "{\"template\":\"spec-review@2\",\"inputs\":{\"feature\":\"$feature\"},\"model\":{\"name\":\"mock\"},\"options\":{\"labels\":{\"source\":\"demo\"}}}" \
+        -d "{\"template\":\"spec-review@3\",\"inputs\":{\"feature\":\"$feature\"},\"model\":{\"name\":\"mock\"},\"options\":{\"labels\":{\"source\":\"demo\"}}}" \
         "$gateway/api/runs") || die "starting the demo run failed"
     run_id=$(json_field "['runId']" <<<"$body")
     log "demo: run $run_id started; following its event stream (the demo approves its gate as the approver)"
     RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY RUNMESH_APPROVER_KEY=$RUNMESH_APPROVER_KEY \
         python3 "$SCRIPT_DIR/demo/follow.py" "$gateway" "$run_id" || die "the demo run did not complete with a report (logs: $LOG_DIR)"
-    log "demo: events: $gateway/api/runs/$run_id/events   artifacts: $gateway/api/runs/$run_id/artifacts/review"
+    log "demo: run: $gateway/api/runs/$run_id   events: $gateway/api/runs/$run_id/events   artifacts: $gateway/api/runs/$run_id/artifacts/summary"
     echo "RUNMESH_DEMO_RUN_ID=$run_id" >>"$STATE_DIR/env"
 }
 

@@ -93,7 +93,7 @@ def main():
         last = event_type
 
     run = get_json(f"{gateway}/api/runs/{run_id}", viewer)
-    say(f"run {run_id} {run['state']} in {time.monotonic() - began:.2f}s")
+    say(f"run {gateway}/api/runs/{run_id} {run['state']} in {time.monotonic() - began:.2f}s")
     for phase in run.get("phases", []):
         say(f"  phase {phase['key']:<8} {phase['state']:<10} attempts {phase['attempts']}  artifact {phase.get('artifactDigest')}")
     usage = run.get("usage", {})

@@ -8,7 +8,8 @@ namespace RunMesh.Orchestrator.Runs;
 /// The run lifecycle of DESIGN.md: <c>Pending → Running → (AwaitingApproval ↔ Running) → Completed | Failed | Aborted |
 /// Cancelled</c>. Terminal states are not MassTransit's <c>Final</c>: the row stays as the run's permanent record, still
 /// receives <see cref="ReportReady"/>, and a failed run can be retried. Admission creates the row in <see cref="Pending"/>
-/// and sends <see cref="RunAdmitted"/>; no message creates a run here. What each message does is in <see cref="RunStep"/>.
+/// and sends <see cref="RunAdmitted"/>; no message creates a run here. What each message does is in <see cref="RunStep"/>;
+/// where it can lead, in <see cref="RunTransitions"/> (rendered into docs/run-lifecycle-diagram.md by a test).
 /// </summary>
 public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
 {
@@ -54,7 +55,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
         During([Pending, AwaitingApproval, Completed, Failed, Aborted, Cancelled],
             When(PhaseSucceeded).Ignored(), When(PhaseAttemptFailed).Ignored(), When(PhaseTimedOut).Ignored(), When(RetryDue).Ignored());
         During([Pending, Running, Completed, Failed, Aborted, Cancelled],
-            When(ApprovalDecided).Ignored());
+            When(ApprovalDecided).IgnoredDecision());
         During([Running, AwaitingApproval, Completed, Failed, Aborted, Cancelled],
             When(Admitted).Ignored());
         During(Completed, Failed, Aborted, Cancelled,
@@ -135,4 +136,8 @@ internal static class RunStateMachineSteps
     public static EventActivityBinder<RunRecord, TMessage> Ignored<TMessage>(this EventActivityBinder<RunRecord, TMessage> binder)
         where TMessage : class =>
         binder.Then(context => RunStep.For(context).Ignore(typeof(TMessage).Name, $"the run is {context.Saga.CurrentState}", context.MessageId));
+
+    /// <summary>Records the decision as <c>message.ignored</c> with what was decided (action, who, on which digest); the run does not change.</summary>
+    public static EventActivityBinder<RunRecord, ApprovalDecided> IgnoredDecision(this EventActivityBinder<RunRecord, ApprovalDecided> binder) =>
+        binder.Then(context => RunStep.For(context).IgnoreDecision(context.Message, $"the run is {context.Saga.CurrentState}", context.MessageId));
 }

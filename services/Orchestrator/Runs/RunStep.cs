@@ -23,10 +23,15 @@ internal sealed partial class RunStep
     private readonly IRunJournal _journal;
     private readonly OrchestratorOptions _options;
     private readonly ILogger _logger;
+    private readonly string _fromState;
+    private readonly string _eventName;
 
-    private RunStep(RunRecord run, ConsumeContext bus, IRunJournal journal, OrchestratorOptions options, ILogger logger, DateTimeOffset now)
+    private RunStep(
+        RunRecord run, ConsumeContext bus, IRunJournal journal, OrchestratorOptions options, ILogger logger, DateTimeOffset now, string eventName)
     {
         Run = run;
+        _fromState = run.CurrentState;
+        _eventName = eventName;
         _bus = bus;
         _journal = journal;
         _options = options;
@@ -46,7 +51,7 @@ internal sealed partial class RunStep
         var journal = context.GetServiceOrCreateInstance<IRunJournal>();
         var logger = context.GetServiceOrCreateInstance<ILogger<RunStep>>();
         context.Saga.Target = null;
-        return new RunStep(context.Saga, context, journal, options, logger, clock.GetUtcNow());
+        return new RunStep(context.Saga, context, journal, options, logger, clock.GetUtcNow(), context.Event.Name);
     }
 
     // ---- starting and dispatching ------------------------------------------------------------------------------
@@ -56,17 +61,17 @@ internal sealed partial class RunStep
         Run.StartedAt = Now;
         Record(RunEventTypes.RunStarted, new JsonObject { ["generation"] = Run.Generation + 1 }, $"started:{Run.Generation + 1}");
         await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _bus.CancellationToken);
-        await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null);
+        await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null, RunOutcome.PhaseDispatched);
     }
 
     /// <summary>Sends the current phase's next attempt to the workers (after the budget check).</summary>
-    private async Task DispatchAsync(int attempt, IReadOnlyList<string>? feedback)
+    private async Task DispatchAsync(int attempt, IReadOnlyList<string>? feedback, RunOutcome dispatched)
     {
         var phase = Run.CurrentPhase;
         var plan = Run.CurrentPlan;
         if (BudgetExceeded() is { } overBudget)
         {
-            await FailAsync(ErrorCodes.BudgetExceeded, overBudget, phase.Key);
+            await FailAsync(RunOutcome.BudgetExceeded, ErrorCodes.BudgetExceeded, overBudget, phase.Key);
             return;
         }
 
@@ -74,7 +79,7 @@ internal sealed partial class RunStep
         var rendered = InstructionRenderer.Render(plan.Instructions, Run.Definition.Inputs, outputs);
         if (rendered.Rendered is not { } instructions)
         {
-            await FailAsync(RunErrorCodes.InstructionsUnrenderable,
+            await FailAsync(RunOutcome.InstructionsUnrenderable, RunErrorCodes.InstructionsUnrenderable,
                 $"The instructions reference values that do not exist: {string.Join(", ", rendered.MissingReferences)}.", phase.Key);
             return;
         }
@@ -112,7 +117,7 @@ internal sealed partial class RunStep
             ["repair"] = feedback is not null,
             ["deadlineAt"] = deadline,
         }, $"dispatch:{executionId}");
-        Run.Target = ContractRunState.Running;
+        Decide(dispatched);
     }
 
     public async Task DispatchRetryAsync(RetryBackoffElapsed message, Guid? messageId)
@@ -124,7 +129,7 @@ internal sealed partial class RunStep
         }
 
         Run.Retry = null;
-        await DispatchAsync(retry.NextAttempt, feedback: null);
+        await DispatchAsync(retry.NextAttempt, feedback: null, RunOutcome.RetryDispatched);
     }
 
     // ---- results -----------------------------------------------------------------------------------------------
@@ -170,7 +175,7 @@ internal sealed partial class RunStep
 
         if (BudgetExceeded() is { } overBudget)
         {
-            await FailAsync(ErrorCodes.BudgetExceeded, overBudget, phase.Key);
+            await FailAsync(RunOutcome.BudgetExceeded, ErrorCodes.BudgetExceeded, overBudget, phase.Key);
             return;
         }
 
@@ -246,7 +251,7 @@ internal sealed partial class RunStep
 
         if (BudgetExceeded() is { } overBudget)
         {
-            await FailAsync(ErrorCodes.BudgetExceeded, overBudget, phase.Key);
+            await FailAsync(RunOutcome.BudgetExceeded, ErrorCodes.BudgetExceeded, overBudget, phase.Key);
             return;
         }
 
@@ -256,11 +261,11 @@ internal sealed partial class RunStep
             // Repair attempts are counted apart from retries: each invalid artifact may be repaired RepairAttempts times.
             if (phase.CountSinceAllowance(AttemptOutcome.InvalidArtifact) <= plan.RepairAttempts)
             {
-                await DispatchAsync(phase.LastAttempt + 1, feedback: attempt.Errors);
+                await DispatchAsync(phase.LastAttempt + 1, feedback: attempt.Errors, RunOutcome.RepairDispatched);
                 return;
             }
 
-            await FailAsync(ErrorCodes.ArtifactInvalidAfterRepair,
+            await FailAsync(RunOutcome.RepairsUsedUp, ErrorCodes.ArtifactInvalidAfterRepair,
                 $"Phase '{phase.Key}' produced an invalid artifact after {plan.RepairAttempts} repair attempt(s).", phase.Key);
             return;
         }
@@ -279,12 +284,12 @@ internal sealed partial class RunStep
                 ["dueAt"] = retry.DueAt,
                 ["backoffSeconds"] = delay.TotalSeconds,
             }, $"retry:{phase.Key}:{retry.NextAttempt}");
-            Run.Target = ContractRunState.Running;
+            Decide(RunOutcome.RetryScheduled);
             return;
         }
 
         var code = kind == FailureKind.Timeout ? ErrorCodes.PhaseTimeout : ErrorCodes.ExecutorError;
-        await FailAsync(code, $"Phase '{phase.Key}' failed {failures} time(s): {string.Join("; ", attempt.Errors.Take(3))}", phase.Key);
+        await FailAsync(RunOutcome.RetriesUsedUp, code, $"Phase '{phase.Key}' failed {failures} time(s): {string.Join("; ", attempt.Errors.Take(3))}", phase.Key);
     }
 
     // ---- gates -------------------------------------------------------------------------------------------------
@@ -303,12 +308,12 @@ internal sealed partial class RunStep
         phase.EndedAt = Now;
         if (Run.PhaseIndex == Run.Phases.Count - 1)
         {
-            await FinishAsync(ContractRunState.Completed, error: null);
+            await FinishAsync(RunOutcome.LastPhaseAccepted, error: null);
             return;
         }
 
         Run.PhaseIndex++;
-        await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null);
+        await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null, RunOutcome.PhaseDispatched);
     }
 
     private async Task RequestApprovalAsync(GatePlan gate)
@@ -343,7 +348,7 @@ internal sealed partial class RunStep
             ["artifactDigest"] = digest,
             ["expiresAt"] = expiresAt,
         }, $"approval:{phase.Key}:{attempt.Attempt}:{gate.Name}");
-        Run.Target = ContractRunState.AwaitingApproval;
+        Decide(RunOutcome.ApprovalRequested);
     }
 
     public async Task ApplyDecisionAsync(ApprovalDecided message, Guid? messageId)
@@ -351,7 +356,7 @@ internal sealed partial class RunStep
         if (Run.Approval is not { } waiting || waiting.RequestId != message.RequestId || waiting.Attempt != message.Attempt
             || waiting.PhaseKey != message.PhaseKey || waiting.ArtifactDigest != message.ArtifactDigest)
         {
-            Ignore(nameof(ApprovalDecided), "not the approval the run waits on", messageId, message.PhaseKey, message.Attempt);
+            IgnoreDecision(message, "not the approval the run waits on", messageId);
             return;
         }
 
@@ -375,7 +380,7 @@ internal sealed partial class RunStep
                 await AfterPhaseAcceptedAsync();
                 break;
             case ApprovalAction.Abort:
-                await FinishAsync(ContractRunState.Aborted, new RunError
+                await FinishAsync(RunOutcome.ApprovalAborted, new RunError
                 {
                     Code = ErrorCodes.ApprovalAborted,
                     Message = $"Gate '{message.Gate}' was aborted by {message.DecidedBy ?? "an approver"}.",
@@ -383,10 +388,10 @@ internal sealed partial class RunStep
                 });
                 break;
             case ApprovalAction.Expire:
-                await FailAsync(ErrorCodes.ApprovalExpired, $"Gate '{message.Gate}' expired before anyone decided.", message.PhaseKey);
+                await FailAsync(RunOutcome.ApprovalExpired, ErrorCodes.ApprovalExpired, $"Gate '{message.Gate}' expired before anyone decided.", message.PhaseKey);
                 break;
             default:
-                await FailAsync(ErrorCodes.ApprovalRejected,
+                await FailAsync(RunOutcome.ApprovalRejected, ErrorCodes.ApprovalRejected,
                     $"Gate '{message.Gate}' was rejected by {message.DecidedBy ?? "an approver"}.", message.PhaseKey);
                 break;
         }
@@ -397,7 +402,7 @@ internal sealed partial class RunStep
     public async Task CancelAsync(CancelRun message)
     {
         await StopOpenAttemptAsync(AttemptOutcome.Cancelled);
-        await FinishAsync(ContractRunState.Cancelled, new RunError
+        await FinishAsync(RunOutcome.Cancelled, new RunError
         {
             Code = RunErrorCodes.RunCancelled,
             Message = string.IsNullOrWhiteSpace(message.Reason) ? $"Cancelled by {message.RequestedBy ?? "a client"}." : message.Reason,
@@ -414,7 +419,7 @@ internal sealed partial class RunStep
         }
 
         await StopOpenAttemptAsync(AttemptOutcome.Timeout);
-        await FailAsync(ErrorCodes.RunTimeout, $"The run did not finish within {Run.Definition.TimeoutSeconds} s.",
+        await FailAsync(RunOutcome.RunTimedOut, ErrorCodes.RunTimeout, $"The run did not finish within {Run.Definition.TimeoutSeconds} s.",
             Run.StartedAt is null ? null : Run.CurrentPhase.Key);
     }
 
@@ -442,7 +447,7 @@ internal sealed partial class RunStep
             ["requestedBy"] = message.RequestedBy,
         }, $"retried:{Run.Generation}");
         await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _bus.CancellationToken);
-        await DispatchAsync(phase.LastAttempt + 1, feedback: null);
+        await DispatchAsync(phase.LastAttempt + 1, feedback: null, RunOutcome.RunRetried);
     }
 
     public void RecordReport(ReportReady message)
@@ -463,9 +468,11 @@ internal sealed partial class RunStep
     }
 
     /// <summary>A message that arrived for an attempt, approval or timer the run no longer waits on: recorded, otherwise ignored.</summary>
-    public void Ignore(string messageType, string reason, Guid? messageId, string? phaseKey = null, int? attempt = null, Guid? executionId = null)
+    public void Ignore(
+        string messageType, string reason, Guid? messageId, string? phaseKey = null, int? attempt = null, Guid? executionId = null,
+        JsonObject? details = null)
     {
-        Record(RunEventTypes.MessageIgnored, new JsonObject
+        var payload = new JsonObject
         {
             ["messageType"] = messageType,
             ["reason"] = reason,
@@ -473,8 +480,28 @@ internal sealed partial class RunStep
             ["phaseKey"] = phaseKey,
             ["attempt"] = attempt,
             ["executionId"] = executionId?.ToString(),
-        }, $"ignored:{messageId ?? NewId.NextGuid()}");
+        };
+        foreach (var (name, value) in details ?? [])
+        {
+            payload[name] = value?.DeepClone();
+        }
+
+        Record(RunEventTypes.MessageIgnored, payload, $"ignored:{messageId ?? NewId.NextGuid()}");
     }
+
+    /// <summary>
+    /// An <see cref="ApprovalDecided"/> the run does not wait on (another request, attempt or artifact digest, or a run
+    /// that is not awaiting approval): recorded with who decided what on which digest, so the log shows what was ignored.
+    /// </summary>
+    public void IgnoreDecision(ApprovalDecided message, string reason, Guid? messageId) =>
+        Ignore(nameof(ApprovalDecided), reason, messageId, message.PhaseKey, message.Attempt, details: new JsonObject
+        {
+            ["requestId"] = message.RequestId.ToString(),
+            ["gate"] = message.Gate,
+            ["action"] = RunJson.WireName(message.Action),
+            ["decidedBy"] = message.DecidedBy,
+            ["artifactDigest"] = message.ArtifactDigest,
+        });
 
     // ---- the end -----------------------------------------------------------------------------------------------
 
@@ -491,11 +518,12 @@ internal sealed partial class RunStep
         await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = open.ExecutionId });
     }
 
-    private Task FailAsync(string code, string message, string? phaseKey) =>
-        FinishAsync(ContractRunState.Failed, new RunError { Code = code, Message = message, PhaseKey = phaseKey });
+    private Task FailAsync(RunOutcome outcome, string code, string message, string? phaseKey) =>
+        FinishAsync(outcome, new RunError { Code = code, Message = message, PhaseKey = phaseKey });
 
-    private async Task FinishAsync(ContractRunState state, RunError? error)
+    private async Task FinishAsync(RunOutcome outcome, RunError? error)
     {
+        var state = RunTransitions.TargetOf(outcome);
         Run.Error = error;
         Run.EndedAt = Now;
         Run.Generation++;
@@ -540,10 +568,25 @@ internal sealed partial class RunStep
             await _bus.Publish(finished with { RunId = alias, AliasOf = Run.CorrelationId });
         }
 
-        Run.Target = state;
+        Decide(outcome);
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Sets where the state machine moves the run. Every decision must be one <see cref="RunTransitions"/> lists for the
+    /// message and the state it arrived in, so the rendered state diagram cannot miss a transition the code makes.
+    /// </summary>
+    private void Decide(RunOutcome outcome)
+    {
+        if (!RunTransitions.Allows(_fromState, _eventName, outcome))
+        {
+            throw new InvalidOperationException(
+                $"{_eventName} in {_fromState} decided {outcome}, which RunTransitions.All does not list for it; add it there (and regenerate docs/run-lifecycle-diagram.md).");
+        }
+
+        Run.Target = RunTransitions.TargetOf(outcome);
+    }
 
     private AttemptRecord? OpenAttempt(string phaseKey, int attempt, Guid executionId) =>
         Run.StartedAt is not null && Run.CurrentPhase.Key == phaseKey && Run.CurrentPhase.OpenAttempt is { } open

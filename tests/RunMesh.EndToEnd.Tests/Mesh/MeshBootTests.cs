@@ -94,16 +94,28 @@ public sealed class MeshBootTests(MeshFixture fixture) : IClassFixture<MeshFixtu
         }
     }
 
-    [Fact]
-    public async Task Correlation_id_from_the_caller_is_returned_and_logged()
+    [Theory]
+    [InlineData("orchestrator")]
+    [InlineData("phase-worker")]
+    [InlineData("approval")]
+    [InlineData("report")]
+    public async Task Every_service_returns_the_callers_correlation_id_and_logs_it_with_the_request(string name)
     {
-        var orchestrator = fixture.Mesh.ServiceClient("orchestrator");
+        // Through the gateway: Gateway/CorrelationIdTests. Here each service on its own, called directly.
+        var service = fixture.Mesh.Service(name);
         var correlationId = $"test-{Guid.NewGuid():N}";
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/diagnostics/ping/approval");
+        const string Path = "/openapi/v1.json";
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path);
         request.Headers.Add("X-Correlation-Id", correlationId);
 
-        using var response = await orchestrator.SendAsync(request);
+        using var response = await fixture.Mesh.ServiceClient(name).SendAsync(request);
 
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Headers.GetValues("X-Correlation-Id").ShouldBe([correlationId]);
+        await Eventually.UntilAsync(
+            () => Task.FromResult(service.LogLineContains($"CorrelationId:{correlationId}", Path)),
+            TimeSpan.FromSeconds(10),
+            $"a line of {name}'s log with the correlation id and the request",
+            () => service.LogTail(15));
     }
 }

@@ -122,16 +122,26 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
     }
 
     [Fact]
-    public async Task A_running_run_can_be_cancelled_once()
+    public async Task A_running_run_can_be_cancelled_once_and_its_running_executor_is_aborted()
     {
         var (_, started) = await StartAsync(StartBody(RunsFixture.Slow, $"slow {Guid.NewGuid():N}"));
         var runId = RunIdOf(started);
         await fixture.WaitForStateAsync(runId, "Running");
+        var dispatched = (await fixture.Mesh.RunEventsAsync(runId)).Single(e => e["type"]!.GetValue<string>() == "phase.dispatched");
+        var executionId = dispatched["payload"]!["executionId"]!.GetValue<string>();
+        var worker = fixture.Mesh.Service("phase-worker");
+        // Cancel once the mock executor is busy with the attempt (a minute of latency), so there is something to abort.
+        await Eventually.UntilAsync(() => Task.FromResult(worker.LogContains($"Executing {executionId} (run {runId}")),
+            TimeSpan.FromSeconds(30), $"the worker to start executing {executionId}", () => worker.LogTail(20));
         using var client = fixture.Mesh.GatewayClient("submitter");
 
         using var cancel = await client.PostAsync($"/api/runs/{runId}/cancel", Json("""{"reason":"not needed"}"""));
         cancel.StatusCode.ShouldBe(HttpStatusCode.Accepted, await cancel.Content.ReadAsStringAsync());
         await fixture.WaitForStateAsync(runId, "Cancelled", seconds: 30);
+
+        await Eventually.UntilAsync(
+            () => Task.FromResult(worker.LogContains($"Execution {executionId} of run {runId} cancelled by CancelPhase; no result is published")),
+            TimeSpan.FromSeconds(30), $"the worker to abort the running execution {executionId}", () => worker.LogTail(20));
 
         using var again = await client.PostAsync($"/api/runs/{runId}/cancel", null);
         again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
@@ -157,7 +167,7 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
     }
 
     [Fact]
-    public async Task A_start_published_by_a_raw_amqp_client_runs_once_under_the_senders_id()
+    public async Task A_start_published_by_a_raw_amqp_client_runs_once_under_the_senders_id_and_its_run_finished_reaches_a_raw_subscriber()
     {
         var runId = Guid.NewGuid();
         var envelope = $$"""
@@ -176,6 +186,10 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+        // The outcome, as an outside system learns it: its own queue bound to the public RunFinished exchange.
+        await channel.ExchangeDeclarePassiveAsync("RunMesh.Contracts:RunFinished");
+        var finishedQueue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+        await channel.QueueBindAsync(finishedQueue, "RunMesh.Contracts:RunFinished", "");
 
         // Published twice, as a sender retrying after a lost confirm would: one run.
         for (var i = 0; i < 2; i++)
@@ -186,6 +200,26 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         await fixture.WaitForStateAsync(runId, "Completed");
         (await fixture.CountAsync("SELECT count(*) FROM runs WHERE run_id = @id", ("id", runId))).ShouldBe(1);
         (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'run.created'", ("id", runId))).ShouldBe(1);
+
+        var finished = await Eventually.UntilAsync(
+            async () =>
+            {
+                // Other runs of this mesh may finish meanwhile: skip their envelopes.
+                while (await channel.BasicGetAsync(finishedQueue, autoAck: true) is { } delivery)
+                {
+                    var received = JsonNode.Parse(delivery.Body.Span)!.AsObject();
+                    if (received["message"]?["runId"]?.GetValue<string>() == runId.ToString())
+                    {
+                        return received;
+                    }
+                }
+
+                return null;
+            },
+            e => e is not null, TimeSpan.FromSeconds(30), $"RunFinished of run {runId} in the raw subscriber's queue", () => fixture.Mesh.LogTails(15));
+        finished!["messageType"]!.AsArray().Select(t => t!.GetValue<string>()).ShouldContain("urn:message:RunMesh.Contracts:RunFinished");
+        finished["message"]!["state"]!.GetValue<string>().ShouldBe("completed");
+        finished["message"]!["generation"]!.GetValue<int>().ShouldBe(1);
     }
     [Fact]
     public async Task A_start_from_the_bus_with_inputs_that_have_no_canonical_form_fails_with_invalid_inputs_and_leaves_no_error_message()

@@ -70,6 +70,7 @@ public sealed class RunLifecycleFixture : IAsyncLifetime
     public const string FlakyTwice = "life-flaky-twice@1";
     public const string Broken = "life-broken@1";
     public const string StuckOnce = "life-stuck-once@1";
+    public const string StuckOnceThenSlow = "life-stuck-once-then-slow@1";
     public const string Costly = "life-costly@1";
     public const string SlowRun = "life-slow-run@1";
     public const string SlowPhase = "life-slow-phase@1";
@@ -143,6 +144,24 @@ public sealed class RunLifecycleFixture : IAsyncLifetime
             timeoutSeconds: 1
             retry: { maxAttempts: 2, backoffSeconds: 0 }
             instructions: "Write a spec for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+        """,
+        """
+        name: life-stuck-once-then-slow
+        version: 1
+        phases:
+          - key: spec
+            executor: mock
+            settings: { hangAttempts: 1 }
+            timeoutSeconds: 1
+            retry: { maxAttempts: 2, backoffSeconds: 0 }
+            instructions: "Write a spec for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+          - key: build
+            executor: mock
+            settings: { latencyMs: 3000 }
+            timeoutSeconds: 60
+            instructions: "Build {{phases.spec.output}}"
             artifact: { schema: { type: object } }
         """,
         """

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using RabbitMQ.Client;
 using RunMesh.Hashing;
 using RunMesh.Hosting.Problems;
 using RunMesh.Orchestrator.Runs.Api;
@@ -143,6 +145,64 @@ public sealed class RunLifecycleTests(RunLifecycleFixture fixture) : IClassFixtu
         failure["payload"]!["kind"]!.GetValue<string>().ShouldBe("timeout");
         failure["payload"]!["attempt"]!.GetValue<int>().ShouldBe(1);
         run["phases"]![0]!["currentAttempt"]!.GetValue<int>().ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_late_result_of_a_timed_out_attempt_is_ignored_and_the_later_attempt_is_accepted()
+    {
+        var runId = await fixture.StartRunAsync(RunLifecycleFixture.StuckOnceThenSlow);
+        // The spec's first attempt hangs until the worker's 1 s timeout; the second one succeeds and the slow build runs.
+        var events = await Eventually.UntilAsync(() => fixture.EventsAsync(runId),
+            e => e.Any(x => x["type"]!.GetValue<string>() == "phase.dispatched" && x["payload"]!["phaseKey"]!.GetValue<string>() == "build"),
+            TimeSpan.FromSeconds(60), $"run {runId} to dispatch its build phase", () => fixture.Mesh.LogTails(20));
+        var timedOut = events.Single(e => e["type"]!.GetValue<string>() == "phase.attempt_failed");
+        timedOut["payload"]!["kind"]!.GetValue<string>().ShouldBe("timeout");
+        var staleExecutionId = timedOut["payload"]!["executionId"]!.GetValue<string>();
+        var accepted = events.Single(e => e["type"]!.GetValue<string>() == "phase.succeeded" && e["payload"]!["phaseKey"]!.GetValue<string>() == "spec");
+        accepted["payload"]!["attempt"]!.GetValue<int>().ShouldBe(2);
+        var acceptedDigest = accepted["payload"]!["artifactDigest"]!.GetValue<string>();
+
+        // The timed-out attempt's worker answers after all, as a stuck executor that came back would.
+        var lateArtifact = new JsonObject { ["late"] = "the result of the timed-out attempt" };
+        var late = new JsonObject
+        {
+            ["messageId"] = Guid.NewGuid().ToString(),
+            ["messageType"] = new JsonArray("urn:message:RunMesh.Contracts:PhaseSucceeded"),
+            ["message"] = new JsonObject
+            {
+                ["runId"] = runId.ToString(),
+                ["phaseKey"] = "spec",
+                ["attempt"] = 1,
+                ["executionId"] = staleExecutionId,
+                ["artifact"] = lateArtifact.DeepClone(),
+                ["artifactDigest"] = Digest.Of(lateArtifact),
+                ["usage"] = new JsonObject { ["inputTokens"] = 1, ["outputTokens"] = 1, ["costUsd"] = 0 },
+                ["startedAt"] = DateTimeOffset.UtcNow.AddSeconds(-5),
+                ["endedAt"] = DateTimeOffset.UtcNow,
+                ["workerId"] = "a-worker-that-came-back",
+            },
+        };
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+            await channel.BasicPublishAsync("RunMesh.Contracts:PhaseSucceeded", "", mandatory: false, properties, Encoding.UTF8.GetBytes(late.ToJsonString()));
+        }
+
+        var run = await fixture.WaitForStateAsync(runId, "completed");
+
+        var ignored = await Eventually.UntilAsync(() => fixture.EventsAsync(runId),
+            e => e.Any(x => x["type"]!.GetValue<string>() == "message.ignored" && x["payload"]!["executionId"]?.GetValue<string>() == staleExecutionId),
+            TimeSpan.FromSeconds(30), $"the late result of {staleExecutionId} to be recorded as message.ignored", () => fixture.Mesh.LogTails(20));
+        var record = ignored.Single(e => e["type"]!.GetValue<string>() == "message.ignored" && e["payload"]!["executionId"]?.GetValue<string>() == staleExecutionId);
+        record["payload"]!["messageType"]!.GetValue<string>().ShouldBe("PhaseSucceeded");
+        record["payload"]!["attempt"]!.GetValue<int>().ShouldBe(1);
+        ignored.Count(e => e["type"]!.GetValue<string>() == "phase.succeeded" && e["payload"]!["phaseKey"]!.GetValue<string>() == "spec").ShouldBe(1);
+        run["phases"]![0]!["artifactDigest"]!.GetValue<string>().ShouldBe(acceptedDigest);
+        using var artifact = await fixture.Mesh.GatewayClient("viewer").GetAsync($"/api/runs/{runId}/artifacts/spec");
+        artifact.Headers.GetValues("X-Artifact-Digest").Single().ShouldBe(acceptedDigest);
+        acceptedDigest.ShouldNotBe(Digest.Of(lateArtifact));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using RunMesh.EndToEnd.Tests.Gateway;
@@ -124,6 +125,59 @@ public sealed class TemplatesApiTests(MeshFixture fixture) : IClassFixture<MeshF
         paths.ShouldContain("$.colour");
         paths.ShouldContain(p => p!.StartsWith("$.phases[0].artifact.schema", StringComparison.Ordinal));
         errors.ShouldAllBe(e => !string.IsNullOrWhiteSpace(e.GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task A_template_with_a_remote_ref_is_refused_and_nothing_is_fetched()
+    {
+        // A listener the test owns stands where the $ref points: any fetch of the schema would connect to it.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var connections = 0;
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                    Interlocked.Increment(ref connections);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        var name = NewName();
+        var yaml = $$$"""
+            name: {{{name}}}
+            version: 1
+            inputs:
+              schema: { type: object, properties: { feature: { $ref: "http://127.0.0.1:{{{port}}}/inputs.json" } } }
+            phases:
+              - key: spec
+                executor: mock
+                instructions: "Write a spec for {{inputs.feature}}"
+                artifact: { schema: { $ref: "http://127.0.0.1:{{{port}}}/schema.json" } }
+            """;
+
+        using var response = await PostAsync(Admin, yaml, "application/yaml");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid_template");
+        var errors = (await BodyAsync(response)).GetProperty("errors").EnumerateArray().ToList();
+        var paths = errors.Select(e => e.GetProperty("path").GetString()!).ToList();
+        paths.ShouldContain(p => p.StartsWith("$.phases[0].artifact.schema", StringComparison.Ordinal), string.Join(", ", paths));
+        paths.ShouldContain(p => p.StartsWith("$.inputs.schema", StringComparison.Ordinal), string.Join(", ", paths));
+        errors.ShouldAllBe(e => !string.IsNullOrWhiteSpace(e.GetProperty("message").GetString()));
+        using var read = await Viewer.GetAsync($"/api/templates/{name}/1");
+        read.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        // Validation answers in the request: a fetch would have connected before the 400 came back.
+        await stop.CancelAsync();
+        await accepting;
+        Volatile.Read(ref connections).ShouldBe(0);
+        listener.Pending().ShouldBeFalse();
     }
 
     [Theory]

@@ -250,7 +250,7 @@ public sealed class When_a_phase_has_a_gate : IAsyncLifetime
         return (runId, request);
     }
 
-    private Task DecideAsync(ApprovalRequested request, ApprovalAction action, int? attempt = null) =>
+    private Task DecideAsync(ApprovalRequested request, ApprovalAction action, int? attempt = null, string? artifactDigest = null) =>
         _h.Harness.Bus.Publish(new ApprovalDecided
         {
             RequestId = request.RequestId,
@@ -258,7 +258,7 @@ public sealed class When_a_phase_has_a_gate : IAsyncLifetime
             PhaseKey = request.PhaseKey,
             Attempt = attempt ?? request.Attempt,
             Gate = request.Gate,
-            ArtifactDigest = request.ArtifactDigest,
+            ArtifactDigest = artifactDigest ?? request.ArtifactDigest,
             Action = action,
             DecidedBy = "ana",
             DecidedAt = DateTimeOffset.UtcNow,
@@ -315,6 +315,37 @@ public sealed class When_a_phase_has_a_gate : IAsyncLifetime
         await _h.EventAsync(runId, RunEventTypes.MessageIgnored);
 
         _h.Record(runId)!.CurrentState.ShouldBe(_h.Machine.AwaitingApproval.Name);
+    }
+
+    [Fact]
+    public async Task Should_record_and_ignore_a_decision_for_another_artifact_digest()
+    {
+        var (runId, request) = await WaitAtGateAsync();
+        var otherDigest = "sha256:" + new string('f', 64);
+        otherDigest.ShouldNotBe(request.ArtifactDigest);
+
+        await DecideAsync(request, ApprovalAction.Approve, artifactDigest: otherDigest);
+        await _h.EventAsync(runId, RunEventTypes.MessageIgnored);
+
+        var ignored = _h.Journal.Events(runId).Single(e => e.Type == RunEventTypes.MessageIgnored).Payload;
+        ignored["messageType"]!.GetValue<string>().ShouldBe(nameof(ApprovalDecided));
+        ignored["reason"]!.GetValue<string>().ShouldBe("not the approval the run waits on");
+        ignored["phaseKey"]!.GetValue<string>().ShouldBe("spec");
+        ignored["attempt"]!.GetValue<int>().ShouldBe(request.Attempt);
+        ignored["requestId"]!.GetValue<string>().ShouldBe(request.RequestId.ToString());
+        ignored["action"]!.GetValue<string>().ShouldBe("approve");
+        ignored["decidedBy"]!.GetValue<string>().ShouldBe("ana");
+        ignored["artifactDigest"]!.GetValue<string>().ShouldBe(otherDigest);
+        _h.Journal.EventTypes(runId).ShouldNotContain(RunEventTypes.ApprovalDecided);
+        var run = _h.Record(runId)!;
+        run.CurrentState.ShouldBe(_h.Machine.AwaitingApproval.Name);
+        run.Approval.ShouldNotBeNull("the run still waits on its own request");
+        (await _h.DispatchesAsync(runId, 1)).Count.ShouldBe(1, "the phase after the gate was not dispatched");
+
+        // The decision on the digest it waits on still applies afterwards.
+        await DecideAsync(request, ApprovalAction.Approve);
+
+        (await _h.DispatchAsync(runId, 2)).PhaseKey.ShouldBe("review");
     }
 }
 

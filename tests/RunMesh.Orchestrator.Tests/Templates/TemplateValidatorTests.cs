@@ -1,10 +1,29 @@
 using System.Text.Json.Nodes;
 using RunMesh.Orchestrator.Templates;
+using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Orchestrator.Tests.Templates;
 
 public sealed class TemplateValidatorTests
 {
+    [Fact]
+    public async Task The_demo_template_has_three_mock_phases_a_gate_and_a_first_review_attempt_that_needs_repair()
+    {
+        var yaml = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "deploy/local/demo/spec-review.yaml"));
+
+        var result = await TemplateValidator.ValidateAsync(yaml, "application/yaml");
+
+        result.Problems.ShouldBeEmpty();
+        var template = result.Template.ShouldNotBeNull();
+        template.Reference.ShouldBe("spec-review@3", "deploy/local/mesh.sh registers and starts this name@version");
+        template.Phases.Select(p => p.Key).ShouldBe(["spec", "review", "summary"]);
+        template.Phases.ShouldAllBe(p => p.Executor == "mock");
+        template.Phases[0].Gates.ShouldHaveSingleItem().Name.ShouldBe("spec-approval");
+        template.Phases[1].Settings.GetProperty("invalidAttempts").GetInt32().ShouldBe(1);
+        template.Phases[1].RepairAttempts.ShouldBeGreaterThanOrEqualTo(1);
+        template.Phases[2].References.Select(r => r.Path).ShouldContain(r => r.StartsWith("phases.review", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Design_spec_review_example_parses_and_validates()
     {
