@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using RabbitMQ.Client;
 using RunMesh.EndToEnd.Tests.Gateway;
+using RunMesh.Hashing;
 
 namespace RunMesh.EndToEnd.Tests.Approvals;
 
@@ -25,7 +28,26 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
         request["links"]!["run"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}");
         waiting.ToJsonString().ShouldContain(request["artifactDigest"]!.GetValue<string>());
 
-        using var decided = await fixture.DecideAsync(ApprovalsFixture.IdOf(request), "approve", "looks right");
+        // The request on its own: what is asked (the artifact's preview and digest) about which run, phase, attempt and gate.
+        var requestId = ApprovalsFixture.IdOf(request);
+        var shown = await fixture.GetApprovalAsync(requestId);
+        ApprovalsFixture.IdOf(shown).ShouldBe(requestId);
+        shown["runId"]!.GetValue<Guid>().ShouldBe(runId);
+        shown["phaseKey"]!.GetValue<string>().ShouldBe("spec");
+        shown["attempt"]!.GetValue<int>().ShouldBe(1);
+        shown["gate"]!.GetValue<string>().ShouldBe("spec-approval");
+        shown["state"]!.GetValue<string>().ShouldBe("pending");
+        shown["decision"].ShouldBeNull();
+        var digest = shown["artifactDigest"]!.GetValue<string>();
+        var specPhase = waiting["phases"]!.AsArray().Single(p => p!["key"]!.GetValue<string>() == "spec")!;
+        digest.ShouldBe(specPhase["artifactDigest"]!.GetValue<string>(), "the digest of the artifact the run accepted");
+        shown["links"]!["self"]!.GetValue<string>().ShouldBe($"/api/approvals/{requestId}");
+        var artifact = await fixture.Mesh.GatewayClient("viewer").GetFromJsonAsync<JsonNode>(shown["links"]!["artifact"]!.GetValue<string>());
+        Digest.Of(artifact).ShouldBe(digest);
+        JsonNode.DeepEquals(shown["artifactPreview"], artifact).ShouldBeTrue(
+            $"a short artifact is previewed whole: {shown["artifactPreview"]?.ToJsonString()} vs {artifact?.ToJsonString()}");
+
+        using var decided = await fixture.DecideAsync(requestId, "approve", "looks right");
 
         decided.StatusCode.ShouldBe(HttpStatusCode.OK, await decided.Content.ReadAsStringAsync());
         var decision = JsonNode.Parse(await decided.Content.ReadAsStringAsync())!;
@@ -37,6 +59,28 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
         events[0]["payload"]!["action"]!.GetValue<string>().ShouldBe("approve");
         events[0]["payload"]!["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
         events[0]["payload"]!["comment"]!.GetValue<string>().ShouldBe("looks right");
+    }
+
+    [Fact]
+    public async Task The_demo_template_runs_its_three_phases_through_the_gate_and_the_repair_to_completed()
+    {
+        // The template deploy/local/mesh.sh registers and runs, as the file holds it.
+        await fixture.Mesh.RegisterTemplatesAsync(await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "deploy/local/demo/spec-review.yaml")));
+        var runId = await fixture.StartRunAsync("spec-review@3");
+
+        var request = await fixture.WaitForPendingApprovalAsync(runId);
+        using (var decided = await fixture.DecideAsync(ApprovalsFixture.IdOf(request), "approve", "the demo approves"))
+        {
+            decided.StatusCode.ShouldBe(HttpStatusCode.OK, await decided.Content.ReadAsStringAsync());
+        }
+
+        var run = await fixture.WaitForRunStateAsync(runId, "completed");
+        var phases = run["phases"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        phases.Select(p => p["key"]!.GetValue<string>()).ShouldBe(["spec", "review", "summary"]);
+        phases.ShouldAllBe(p => p["state"]!.GetValue<string>() == "completed");
+        phases.Select(p => p["attempts"]!.GetValue<int>()).ShouldBe([1, 2, 1], "the review's first artifact is invalid and repaired");
+        var repair = (await fixture.EventsOfAsync(runId, "phase.dispatched")).Single(e => e["payload"]!["repair"]!.GetValue<bool>());
+        repair["payload"]!["phaseKey"]!.GetValue<string>().ShouldBe("review");
     }
 
     [Fact]
@@ -99,7 +143,16 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
     public async Task Concurrent_approve_and_reject_on_one_request_give_exactly_one_decision()
     {
         var runId = await fixture.StartRunAsync(ApprovalsFixture.Gated);
-        var requestId = ApprovalsFixture.IdOf(await fixture.WaitForPendingApprovalAsync(runId));
+        var request = await fixture.WaitForPendingApprovalAsync(runId);
+        var requestId = ApprovalsFixture.IdOf(request);
+        // A queue of the test's own on the mesh's vhost, bound before anyone decides: it gets a copy of every
+        // ApprovalDecided the approval service publishes, so the broker itself counts them.
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeclarePassiveAsync("RunMesh.Contracts:ApprovalDecided");
+        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+        await channel.QueueBindAsync(queue, "RunMesh.Contracts:ApprovalDecided", "");
 
         // Four approvers approve and four reject at the same moment.
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => fixture.DecideAsync(requestId, i % 2 == 0 ? "approve" : "reject")));
@@ -113,9 +166,29 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
             await loser.ShouldBeProblemAsync(HttpStatusCode.Conflict, "approval_already_decided");
         }
 
-        var expected = states[0] == "approved" ? "completed" : "failed";
-        await fixture.WaitForRunStateAsync(runId, expected);
-        // One ApprovalDecided reached the saga: one decision recorded, none ignored as a second decision.
+        var (expectedRun, expectedAction) = states[0] == "approved" ? ("completed", "approve") : ("failed", "reject");
+        await fixture.WaitForRunStateAsync(runId, expectedRun);
+        // Everything the approval service wrote to its outbox has been sent (delivered rows are removed), so any
+        // second ApprovalDecided would be in the queue by now.
+        await Eventually.UntilAsync(
+            async () => await fixture.CountApprovalRowsAsync("SELECT count(*) FROM outbox_message") == 0,
+            TimeSpan.FromSeconds(30), "the approval service's outbox to be empty", () => fixture.Mesh.Service("approval").LogTail(20));
+        var published = new List<JsonNode>();
+        while (await channel.BasicGetAsync(queue, autoAck: true) is { } delivered)
+        {
+            var message = JsonNode.Parse(delivered.Body.Span)!["message"]!;
+            if (message["requestId"]!.GetValue<Guid>() == requestId)
+            {
+                published.Add(message);
+            }
+        }
+
+        var decision = published.ShouldHaveSingleItem("one ApprovalDecided for the request reached the broker");
+        decision["action"]!.GetValue<string>().ShouldBe(expectedAction);
+        decision["runId"]!.GetValue<Guid>().ShouldBe(runId);
+        decision["attempt"]!.GetValue<int>().ShouldBe(request["attempt"]!.GetValue<int>());
+        decision["artifactDigest"]!.GetValue<string>().ShouldBe(request["artifactDigest"]!.GetValue<string>());
+        // And the saga applied it once: one decision recorded, none ignored as a second decision.
         (await fixture.EventsOfAsync(runId, "approval.decided")).Count.ShouldBe(1);
         (await fixture.EventsOfAsync(runId, "message.ignored")).ShouldBeEmpty();
         foreach (var answer in answers)

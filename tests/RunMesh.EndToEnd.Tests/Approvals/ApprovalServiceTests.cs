@@ -181,6 +181,40 @@ public sealed class ApprovalServiceTests(ApprovalsFixture fixture) : IAsyncLifet
         (await fixture.EventsOfAsync(runId, "approval.decided")).Count.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Killing_the_approval_service_while_a_request_is_stored_pending_loses_nothing()
+    {
+        var approval = fixture.Mesh.Service("approval");
+        var runId = await fixture.StartRunAsync(ApprovalsFixture.Gated);
+        var requestId = ApprovalsFixture.IdOf(await fixture.WaitForPendingApprovalAsync(runId));
+        var stored = await fixture.GetApprovalAsync(requestId);
+        stored["state"]!.GetValue<string>().ShouldBe("pending");
+
+        await approval.KillAsync();
+        approval.IsRunning.ShouldBeFalse();
+        await approval.RestartAsync();
+        await fixture.WaitUntilApprovalsAreRoutedAsync();
+
+        // The stored request is still there, unchanged and still pending; deciding it now ends the run as usual.
+        var afterRestart = await fixture.GetApprovalAsync(requestId);
+        afterRestart["state"]!.GetValue<string>().ShouldBe("pending");
+        afterRestart["artifactDigest"]!.GetValue<string>().ShouldBe(stored["artifactDigest"]!.GetValue<string>());
+        afterRestart["requestedAt"]!.GetValue<DateTimeOffset>().ShouldBe(stored["requestedAt"]!.GetValue<DateTimeOffset>());
+        using (var decided = await fixture.DecideAsync(requestId, "approve", "after the restart"))
+        {
+            decided.StatusCode.ShouldBe(HttpStatusCode.OK, await decided.Content.ReadAsStringAsync());
+            JsonNode.Parse(await decided.Content.ReadAsStringAsync())!["state"]!.GetValue<string>().ShouldBe("approved");
+        }
+
+        await fixture.WaitForRunStateAsync(runId, "completed");
+        var decisions = await fixture.EventsOfAsync(runId, "approval.decided");
+        decisions.ShouldHaveSingleItem()["payload"]!["requestId"]!.GetValue<string>().ShouldBe(requestId.ToString());
+        decisions[0]["payload"]!["comment"]!.GetValue<string>().ShouldBe("after the restart");
+        (await fixture.EventsOfAsync(runId, "approval.requested")).Count.ShouldBe(1, "the run asked once");
+        (await fixture.EventsOfAsync(runId, "message.ignored")).ShouldBeEmpty();
+        (await fixture.CountApprovalRowsAsync("SELECT count(*) FROM approval_requests WHERE run_id = @id", ("id", runId))).ShouldBe(1);
+    }
+
     public static TheoryData<string, string, string?, string?, HttpStatusCode, string> BadRequests() => new()
     {
         { "GET", "/api/approvals/not-a-uuid", null, null, HttpStatusCode.BadRequest, "invalid_request" },

@@ -54,6 +54,16 @@ public sealed class ApprovalsFixture : IAsyncLifetime
         return [.. JsonNode.Parse(text)!["items"]!.AsArray().Select(item => item!.AsObject())];
     }
 
+    /// <summary><c>GET /api/approvals/{id}</c> through the gateway as the approver; the request must be found (200).</summary>
+    public async Task<JsonObject> GetApprovalAsync(Guid requestId)
+    {
+        using var response = await Mesh.GatewayClient("approver").GetAsync($"/api/approvals/{requestId}");
+        var text = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/json", text);
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
     /// <summary>Waits for the run's pending request (exactly one) and returns it.</summary>
     public async Task<JsonObject> WaitForPendingApprovalAsync(Guid runId, int seconds = 60)
     {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -8,8 +9,8 @@ using RunMesh.Contracts;
 namespace RunMesh.EndToEnd.Tests.Reports;
 
 /// <summary>
-/// One mesh for the report tests, with templates that complete, fail once (then succeed on retry) and run slowly
-/// (to be cancelled), plus what the tests read: runs over REST, report rows in the report service's database, the
+/// One mesh for the report tests, with templates that complete, fail once (then succeed on retry), run slowly
+/// (to be cancelled) and stop at a gate (to be aborted), plus what the tests read: runs over REST, report rows in the report service's database, the
 /// <c>report.ready</c> events the orchestrator recorded, and raw AMQP publishing of <see cref="RunFinished"/>.
 /// </summary>
 public sealed class ReportsFixture : IAsyncLifetime
@@ -18,6 +19,9 @@ public sealed class ReportsFixture : IAsyncLifetime
     public const string Flaky = "reports-flaky@1";
     public const string Slow = "reports-slow@1";
     public const string Paced = "reports-paced@1";
+
+    /// <summary>One phase that stops at gate <c>sign-off</c> (for runs an approver aborts).</summary>
+    public const string Gated = "reports-gated@1";
 
     private static readonly TimeSpan s_runTimeout = TimeSpan.FromSeconds(60);
 
@@ -30,7 +34,7 @@ public sealed class ReportsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _mesh = await MeshHarness.StartAsync("reports");
-        await Mesh.RegisterTemplatesAsync(QuickTemplate, s_flakyTemplate, s_slowTemplate, PacedTemplate);
+        await Mesh.RegisterTemplatesAsync(QuickTemplate, s_flakyTemplate, s_slowTemplate, PacedTemplate, s_gatedTemplate);
     }
 
     public async Task DisposeAsync()
@@ -69,6 +73,19 @@ public sealed class ReportsFixture : IAsyncLifetime
             $"run {runId} to show its report of generation {generation}",
             () => Mesh.LogTails(20));
         return run.Run;
+    }
+
+    /// <summary>Waits until the run has a pending approval request (exactly one) and returns its id, as an approver sees it.</summary>
+    public async Task<Guid> WaitForPendingApprovalAsync(Guid runId)
+    {
+        var approver = Mesh.GatewayClient("approver");
+        var items = await Eventually.UntilAsync(
+            async () => (await approver.GetFromJsonAsync<JsonObject>($"/api/approvals?runId={runId}&state=pending"))!["items"]!.AsArray(),
+            pending => pending.Count > 0,
+            s_runTimeout,
+            $"a pending approval request for run {runId}",
+            () => Mesh.LogTails(20));
+        return Guid.Parse(items.ShouldHaveSingleItem()!["requestId"]!.GetValue<string>());
     }
 
     /// <summary>The manifest digest the orchestrator received in <see cref="ReportReady"/> (its <c>report.ready</c> event).</summary>
@@ -190,6 +207,8 @@ public sealed class ReportsFixture : IAsyncLifetime
     private static readonly string s_flakyTemplate = TestTemplates.FailingSecondPhase("reports-flaky");
 
     private static readonly string s_slowTemplate = TestTemplates.Slow("reports-slow");
+
+    private static readonly string s_gatedTemplate = TestTemplates.Gated("reports-gated");
 
     private const string PacedTemplate = """
         name: reports-paced

@@ -44,20 +44,26 @@ public sealed class ReportsTests(ReportsFixture fixture)
     [Fact]
     public async Task An_aborted_run_gets_a_report_and_a_manifest()
     {
-        // Aborting takes an approval decision, which the approval service does not make yet: this RunFinished is what
-        // the orchestrator publishes for an aborted run, and the report service only ever sees that message.
-        var runId = Guid.NewGuid();
+        // A real abort: the run stops at its gate and an approver aborts it through the approval service.
+        var runId = await fixture.StartAsync(ReportsFixture.Gated);
+        var requestId = await fixture.WaitForPendingApprovalAsync(runId);
+        using (var approver = fixture.Mesh.GatewayClient("approver"))
+        {
+            using var abort = await approver.PostAsJsonAsync($"/api/approvals/{requestId}/decision", new { action = "abort", comment = "not needed" });
+            abort.StatusCode.ShouldBe(HttpStatusCode.OK, await abort.Content.ReadAsStringAsync());
+        }
 
-        await fixture.PublishAsync(ReportsFixture.Finished(runId, RunState.Aborted), Guid.NewGuid());
+        var run = await fixture.WaitForReportUrlAsync(runId);
 
-        var rows = await fixture.WaitForRowsAsync(runId);
-        rows.ShouldHaveSingleItem().State.ShouldBe("aborted");
-        var report = await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/report");
-        report!["state"]!.GetValue<string>().ShouldBe("aborted");
+        run["state"]!.GetValue<string>().ShouldBe("aborted");
+        run["error"]!["code"]!.GetValue<string>().ShouldBe("approval_aborted");
+        run["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}/report");
+        (await fixture.ReportRowsAsync(runId)).ShouldHaveSingleItem().State.ShouldBe("aborted");
+        var report = await ShouldServeReportAsync(runId, "aborted", generation: 1);
         report["error"]!["code"]!.GetValue<string>().ShouldBe("approval_aborted");
-        (await Viewer.GetStringAsync($"/api/runs/{runId}/report.md")).ShouldStartWith($"# Run {runId}: aborted\n");
+        report["error"]!["phaseKey"]!.GetValue<string>().ShouldBe("spec");
         var manifest = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/manifest"))!;
-        Digest.Of(manifest["manifest"]).ShouldBe(rows[0].ManifestDigest);
+        manifest["manifest"]!["phases"]![0]!["artifactDigest"]!.GetValue<string>().ShouldStartWith("sha256:");
     }
 
     [Fact]
