@@ -16,16 +16,27 @@ internal static class TelemetryExtensions
 
     public static WebApplicationBuilder AddServiceTelemetry(this WebApplicationBuilder builder, string serviceName)
     {
+        var exportTraces = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
                 serviceName: $"runmesh-{serviceName}",
                 serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context =>
-                    !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddHttpClientInstrumentation()
-                .AddSource(MassTransitSource)
-                .AddNpgsql())
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                        !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
+                    .AddHttpClientInstrumentation()
+                    .AddSource(MassTransitSource);
+
+                // A span per SQL command (several per consumed message) is only worth its cost when a collector
+                // receives it; the HTTP and bus spans stay either way, because they carry the trace context from the
+                // gateway across the bus (the trace id in every log line).
+                if (exportTraces)
+                {
+                    tracing.AddNpgsql();
+                }
+            })
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
@@ -35,7 +46,7 @@ internal static class TelemetryExtensions
                 .AddPrometheusExporter());
 
         // Export traces to a collector only when one is configured (standard OTEL_* variables).
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (exportTraces)
         {
             otel.UseOtlpExporter();
         }

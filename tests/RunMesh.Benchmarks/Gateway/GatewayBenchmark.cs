@@ -38,13 +38,13 @@ internal static class GatewayBenchmark
         // Request log lines cost the service time on both paths alike; the benchmark measures the gateway, not logging.
         await using var mesh = await MeshHarness.StartAsync("bench_gateway", settings: new Dictionary<string, IReadOnlyDictionary<string, string>>
         {
-            [MeshHarness.AllBackends] = new Dictionary<string, string> { ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning" },
+            [MeshHarness.AllBackends] = RequestLogLines.Off(),
         });
         // The mesh's gateway keeps the default rate limit (1,200/min per key); this one must not throttle the load.
-        var gateway = await mesh.StartGatewayAsync("gateway-bench", new Dictionary<string, string>
+        var gateway = await mesh.StartGatewayAsync("gateway-bench", RequestLogLines.Off(new Dictionary<string, string>
         {
             ["Gateway:RateLimit:PermitsPerMinute"] = int.MaxValue.ToString(CultureInfo.InvariantCulture),
-        });
+        }));
         var service = mesh.Service("orchestrator");
         var path = await ArrangeAsync(mesh, gateway, settings.Target, cancellationToken);
         Console.WriteLine($"measuring GET {path}: gateway {gateway.BaseAddress} vs orchestrator {service.BaseAddress}");

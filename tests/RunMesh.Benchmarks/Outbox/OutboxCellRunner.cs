@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RunMesh.Benchmarks.Reporting;
+using RunMesh.Hosting.Database;
 using RunMesh.Messaging.Outbox;
 using RunMesh.Testing.Infrastructure;
 
@@ -142,7 +143,7 @@ internal static class OutboxCellRunner
     }
 
     private static DbContextOptionsBuilder<BenchmarkDbContext> Options(string connectionString) =>
-        new DbContextOptionsBuilder<BenchmarkDbContext>().UseNpgsql(connectionString).UseSnakeCaseNamingConvention();
+        (DbContextOptionsBuilder<BenchmarkDbContext>)new DbContextOptionsBuilder<BenchmarkDbContext>().UseServiceDatabase(connectionString);
 
     /// <summary>A bus host for <paramref name="cell"/>; <paramref name="outbox"/> adds the inbox/outbox with those options whatever the mode.</summary>
     public static IHost Build(
@@ -158,10 +159,11 @@ internal static class OutboxCellRunner
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(cell);
         builder.Services.AddSingleton(progress);
-        builder.Services.AddDbContext<BenchmarkDbContext>(options => options
-            .UseNpgsql(database.ConnectionString)
-            .UseSnakeCaseNamingConvention()
-            .AddInterceptors(roundTrips));
+        // Configured as the services configure theirs (shared/Hosting's AddServiceDatabase), in every mode alike.
+        builder.Services.AddDbContext<BenchmarkDbContext>(
+            options => options.UseServiceDatabase(database.ConnectionString).AddInterceptors(roundTrips),
+            contextLifetime: ServiceLifetime.Scoped,
+            optionsLifetime: ServiceLifetime.Singleton);
         builder.Services.AddMassTransit(x =>
         {
             if (cell.Mode == StoreMode.Outbox || outbox is not null)

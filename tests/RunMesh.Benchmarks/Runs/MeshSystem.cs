@@ -37,7 +37,7 @@ internal sealed class MeshSystem : IAsyncDisposable
         var overrides = new Dictionary<string, IReadOnlyDictionary<string, string>>
         {
             // Request log lines cost every request alike; the run's own event log lines stay as shipped.
-            [MeshHarness.AllBackends] = new Dictionary<string, string> { ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning" },
+            [MeshHarness.AllBackends] = RequestLogLines.Off(),
             // The scaling target: 4 executions per worker, prefetch equal to it (the endpoint sets both).
             ["phase-worker"] = new Dictionary<string, string> { ["PhaseWorker:ConcurrentExecutions"] = "4" },
         };
@@ -54,11 +54,10 @@ internal sealed class MeshSystem : IAsyncDisposable
             if (settings.Via == "gateway")
             {
                 // The mesh's gateway keeps the default rate limit (1,200/min per key); this one must not throttle the load.
-                var gateway = await mesh.StartGatewayAsync("gateway-bench", new Dictionary<string, string>
+                var gateway = await mesh.StartGatewayAsync("gateway-bench", RequestLogLines.Off(new Dictionary<string, string>
                 {
                     ["Gateway:RateLimit:PermitsPerMinute"] = int.MaxValue.ToString(CultureInfo.InvariantCulture),
-                    ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Warning",
-                });
+                }));
                 client = mesh.GatewayClient("submitter", gateway: gateway);
             }
             else

@@ -224,6 +224,32 @@ public sealed class MeshHarness : IAsyncDisposable
     }
 
     /// <summary>
+    /// Waits until the gateway routes to every backend cluster again: a request to each answers with the service's
+    /// own status, not the gateway's 502/503/504. After a server restart the services are ready before the gateway's
+    /// next active health probe (every 5 s) takes them back.
+    /// </summary>
+    public async Task WaitUntilGatewayRoutesAsync(TimeSpan timeout)
+    {
+        var viewer = GatewayClient("viewer");
+        string[] paths = ["/api/templates", "/api/approvals?limit=1", $"/api/runs/{Guid.Empty}/report"];
+        var last = new Dictionary<string, int>();
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                foreach (var path in paths)
+                {
+                    using var response = await viewer.GetAsync(path);
+                    last[path] = (int)response.StatusCode;
+                }
+
+                return last.Values.All(status => status is not (502 or 503 or 504));
+            },
+            timeout,
+            "the gateway to route to every service again",
+            () => string.Join(", ", last.Select(kv => $"{kv.Key} → {kv.Value}")));
+    }
+
+    /// <summary>
     /// A client for <paramref name="gateway"/> (the mesh's by default) that sends the API key of <paramref name="role"/>
     /// (none when null) as <c>X-Api-Key</c>, or as <c>Authorization: Bearer</c> when <paramref name="asBearer"/>.
     /// </summary>
@@ -242,6 +268,18 @@ public sealed class MeshHarness : IAsyncDisposable
             }
         }
 
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>
+    /// A client for <paramref name="gateway"/> (the mesh's by default) that sends <paramref name="apiKey"/> as
+    /// <c>X-Api-Key</c>: a second key of an identity the test configured, or a key the gateway does not know.
+    /// </summary>
+    public HttpClient GatewayClientWithKey(string apiKey, ServiceProcess? gateway = null)
+    {
+        var client = new HttpClient { BaseAddress = (gateway ?? Gateway).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         _clients.Add(client);
         return client;
     }

@@ -36,4 +36,17 @@ public static class TestTemplates
             instructions: "Flaky for {{inputs.feature}}"
             artifact: { schema: { type: object } }
         """;
+
+    /// <summary>One phase, <c>spec</c>, whose accepted artifact stops the run at gate <paramref name="gate"/> until an approver decides.</summary>
+    public static string Gated(string name, string gate = "sign-off") => $$$"""
+        name: {{{name}}}
+        version: 1
+        phases:
+          - key: spec
+            executor: mock
+            instructions: "Write a spec for {{inputs.feature}}"
+            artifact:
+              schema: { type: object, required: [title], properties: { title: { type: string } } }
+            gates: [{{{gate}}}]
+        """;
 }
