@@ -23,6 +23,7 @@ public sealed class ServerRestartTests(ServerRestartTests.RestartableMesh fixtur
                 TimeSpan.FromSeconds(60), "the orchestrator to notice the broker is gone (not ready)");
             await fixture.Servers.StartAsync("rabbitmq");
             await Task.WhenAll(mesh.Services.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
+            await mesh.WaitUntilGatewayRoutesAsync(TimeSpan.FromSeconds(60));
             return 1;
         });
     }
@@ -43,6 +44,7 @@ public sealed class ServerRestartTests(ServerRestartTests.RestartableMesh fixtur
             // This test process's own pooled connections died with the server, like the services' did.
             Npgsql.NpgsqlConnection.ClearAllPools();
             await Task.WhenAll(mesh.Services.Select(s => s.WaitUntilReadyAsync(TimeSpan.FromSeconds(120))));
+            await mesh.WaitUntilGatewayRoutesAsync(TimeSpan.FromSeconds(60));
             return 1;
         });
     }

@@ -61,7 +61,9 @@ public sealed class SoakTests(SoakTests.SoakMesh fixture, ITestOutputHelper outp
         var sizesAfter = await DatabaseBytesAsync();
         var grown = sizesAfter.ToDictionary(kv => kv.Key, kv => kv.Value - sizesBefore.GetValueOrDefault(kv.Key));
         var finished = Math.Max(1, report.Completed + report.FailedAsExpected);
-        var bytesPerRun = grown.Values.Sum() / finished;
+        // The runs' permanent record (runs, events, approvals, reports) only grows; the messaging tables are drained and
+        // vacuumed while the soak runs, so they can end smaller than they began and are checked by row count below.
+        var bytesPerRun = grown.Where(kv => !IsMessagingTable(kv.Key)).Sum(kv => kv.Value) / finished;
 
         foreach (var sample in samples)
         {
@@ -84,7 +86,7 @@ public sealed class SoakTests(SoakTests.SoakMesh fixture, ITestOutputHelper outp
 
         report.Violations.ShouldBeEmpty(report.ToString());
         report.Lost.ShouldBe(0);
-        bytesPerRun.ShouldBeGreaterThan(0, "the runs were stored");
+        bytesPerRun.ShouldBeGreaterThan(0, "the runs' records were stored");
         last.MessagingRows.Where(kv => kv.Key.EndsWith("outbox_message", StringComparison.Ordinal) || kv.Key.EndsWith("outbox_state", StringComparison.Ordinal))
             .ShouldAllBe(kv => kv.Value == 0, "every outbox drained once the runs settled");
         last.MessagingRows.Where(kv => kv.Key.EndsWith("inbox_state", StringComparison.Ordinal))
@@ -116,6 +118,10 @@ public sealed class SoakTests(SoakTests.SoakMesh fixture, ITestOutputHelper outp
     }
 
     /// <summary>The bytes (table, indexes and TOAST) of every table of every service database.</summary>
+    private static bool IsMessagingTable(string table) =>
+        table.EndsWith("inbox_state", StringComparison.Ordinal) || table.EndsWith("outbox_message", StringComparison.Ordinal)
+        || table.EndsWith("outbox_state", StringComparison.Ordinal);
+
     private async Task<Dictionary<string, long>> DatabaseBytesAsync()
     {
         var sizes = new Dictionary<string, long>();
