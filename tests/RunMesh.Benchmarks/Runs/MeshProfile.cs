@@ -86,6 +86,25 @@ internal sealed class MeshProfile
         return new MeshProfile { Counters = counters, Timestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
     }
 
+    /// <summary>Methods the JIT compiled so far in all the mesh's service processes (<c>dotnet.jit.compiled_methods</c>).</summary>
+    public static async Task<long> JitCompiledMethodsAsync(MeshHarness mesh)
+    {
+        long total = 0;
+        foreach (var service in mesh.Services.Where(s => s.ProcessId is not null))
+        {
+            using var response = await service.Http.GetAsync("/metrics");
+            var line = response.IsSuccessStatusCode
+                ? (await response.Content.ReadAsStringAsync()).Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_jit_compiled_methods_total", StringComparison.Ordinal))
+                : null;
+            if (line is not null && double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                total += (long)value;
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>
     /// (after − before − the background) ÷ runs for every counter that moved; the background is what moved between
     /// <paramref name="idle"/> and <paramref name="before"/> (nothing running), scaled to the measured window.

@@ -22,7 +22,7 @@ internal static class RunsBenchmark
         var machine = MachineInfo.Now();
         var (phases, inFlight) = (settings.Phases, settings.Concurrency);
         Console.WriteLine(
-            $"runs benchmark: {settings.Runs} runs of {phases} phases at {inFlight} in flight (after {settings.Warmup} warm-up runs), " +
+            $"runs benchmark: {settings.Runs} runs of {phases} phases at {inFlight} in flight (after at least {settings.Warmup} warm-up runs, more until the JIT settles), " +
             $"executor {settings.ExecutorMs} ms, via {settings.Via}; scaling: {settings.ScaleRuns} runs at {settings.ScaleInFlight} in flight, " +
             $"executor {settings.ScaleExecutorMs} ms, workers {string.Join(" → ", settings.Workers)}");
         Console.WriteLine($"machine: {machine}");
@@ -50,7 +50,7 @@ internal static class RunsBenchmark
             if (settings.Systems.Contains("runmesh"))
             {
                 var template = await mesh.RegisterTemplateAsync(phases, settings.ExecutorMs);
-                var (result, perRun) = await MeasureMeshAsync(mesh, servers, template, settings.Runs, settings.Warmup, inFlight, phases, settings.ExecutorMs, settings, cancellationToken);
+                var (result, perRun) = await MeasureMeshAsync(mesh, servers, template, settings.Runs, settings.Warmup, Math.Max(settings.Warmup, settings.WarmupMax), inFlight, phases, settings.ExecutorMs, settings, cancellationToken);
                 comparison.Insert(0, result);
                 profile = await ProfileTransitionAsync(mesh, servers, settings, perRun, cancellationToken);
             }
@@ -65,7 +65,7 @@ internal static class RunsBenchmark
                     Console.WriteLine($"scaling: {label}");
                     await ClosedLoad.RunAsync($"warm-up {label}", Math.Max(settings.ScaleInFlight / 2, 4), settings.ScaleInFlight,
                         async (_, token) => { await mesh.RunOnceAsync(slow, token); return null; }, cancellationToken);
-                    var (result, _) = await MeasureMeshAsync(mesh, servers, slow, settings.ScaleRuns, 0, settings.ScaleInFlight, phases, settings.ScaleExecutorMs, settings, cancellationToken, label, profile: false);
+                    var (result, _) = await MeasureMeshAsync(mesh, servers, slow, settings.ScaleRuns, 0, 0, settings.ScaleInFlight, phases, settings.ScaleExecutorMs, settings, cancellationToken, label, profile: false);
                     scaling.Add(result with { System = "RunMesh scaling" });
                 }
             }
@@ -115,10 +115,9 @@ internal static class RunsBenchmark
     private static async Task<SystemResult> MeasureInProcessAsync(
         string system, string detail, TestServers servers, RunsSettings settings, Func<CancellationToken, Task<double?>> runOnce, CancellationToken cancellationToken)
     {
-        if (settings.Warmup > 0)
-        {
-            await ClosedLoad.RunAsync($"warm-up {system}", settings.Warmup, settings.Concurrency, (_, token) => runOnce(token), cancellationToken);
-        }
+        var warmupRuns = await JitSettledWarmup.RunAsync(
+            system, settings.Warmup, Math.Max(settings.Warmup, settings.WarmupMax), settings.Concurrency, (_, token) => runOnce(token),
+            JitSettledWarmup.InThisProcess, cancellationToken);
 
         var cpu = await CpuMeter.StartAsync(servers);
         var cpuBefore = cpu.Total();
@@ -126,20 +125,19 @@ internal static class RunsBenchmark
         var cpuUsed = cpu.Total() - cpuBefore;
         var result = SystemResult.From(system, detail, settings.Phases, settings.Concurrency, settings.ExecutorMs, outcome,
             outcome.Latencies.OfType<double>().ToList());
-        result = result with { CpuMsPerRun = CpuPerRun(cpuUsed, outcome) };
+        result = result with { CpuMsPerRun = CpuPerRun(cpuUsed, outcome), WarmupRuns = warmupRuns };
         Console.WriteLine($"    → {Describe(result)}");
         return result;
     }
 
     /// <summary>One measured batch on the mesh, with the profile counters taken around it (after they settled).</summary>
     private static async Task<(SystemResult Result, SortedDictionary<string, double>? PerRun)> MeasureMeshAsync(
-        MeshSystem mesh, TestServers servers, string template, int runs, int warmup, int inFlight, int phases, int executorMs, RunsSettings settings,
+        MeshSystem mesh, TestServers servers, string template, int runs, int warmup, int warmupMax, int inFlight, int phases, int executorMs, RunsSettings settings,
         CancellationToken cancellationToken, string? detail = null, bool profile = true)
     {
-        if (warmup > 0)
-        {
-            await ClosedLoad.RunAsync("warm-up RunMesh", warmup, inFlight, async (_, token) => { await mesh.RunOnceAsync(template, token); return null; }, cancellationToken);
-        }
+        var warmupRuns = await JitSettledWarmup.RunAsync(
+            "RunMesh", warmup, warmupMax, inFlight, async (_, token) => { await mesh.RunOnceAsync(template, token); return null; },
+            () => MeshProfile.JitCompiledMethodsAsync(mesh.Mesh), cancellationToken);
 
         MeshProfile? before = null;
         MeshProfile? idle = null;
@@ -187,7 +185,7 @@ internal static class RunsBenchmark
             $"    timeline (medians): admission → saga start {timeline.AdmissionToStartMs} ms, phase dispatch → result applied {timeline.PhaseDispatchToResultMs} ms, last result → completed {timeline.LastResultToCompletedMs} ms"));
         var result = SystemResult.From("RunMesh", detail ?? $"via {settings.Via}, 1 worker × 4", phases, inFlight, executorMs, outcome, latencies)
             with
-        { Timeline = timeline, CpuMsPerRun = CpuPerRun(cpuUsed, outcome) };
+        { Timeline = timeline, CpuMsPerRun = CpuPerRun(cpuUsed, outcome), WarmupRuns = warmupRuns };
         Console.WriteLine($"    → {Describe(result)}");
         return (result, perRun);
     }
@@ -207,7 +205,7 @@ internal static class RunsBenchmark
         }
 
         var single = await mesh.RegisterTemplateAsync(1, settings.ExecutorMs);
-        var (_, perSingleRun) = await MeasureMeshAsync(mesh, servers, single, Math.Min(settings.Runs, 100), 0, settings.Concurrency, 1, settings.ExecutorMs, settings, cancellationToken, "1-phase (profile)");
+        var (_, perSingleRun) = await MeasureMeshAsync(mesh, servers, single, Math.Min(settings.Runs, 100), 0, 0, settings.Concurrency, 1, settings.ExecutorMs, settings, cancellationToken, "1-phase (profile)");
         Print("profile: per 1-phase run", perSingleRun);
         var perPhase = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var key in perRun.Keys.Union(perSingleRun!.Keys))

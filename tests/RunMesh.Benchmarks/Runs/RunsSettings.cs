@@ -4,6 +4,7 @@ namespace RunMesh.Benchmarks.Runs;
 internal sealed record RunsSettings(
     int Runs,
     int Warmup,
+    int WarmupMax,
     int Concurrency,
     int Phases,
     string Via,
@@ -23,13 +24,14 @@ internal sealed record RunsSettings(
     public static RunsSettings From(BenchmarkArguments arguments)
     {
         arguments.RejectUnknown(
-            "runs", "warmup", "concurrency", "phases", "via", "executor-ms", "workers", "scale-runs", "scale-in-flight",
+            "runs", "warmup", "warmup-max", "concurrency", "phases", "via", "executor-ms", "workers", "scale-runs", "scale-in-flight",
             "scale-executor-ms", "systems", "orchestrator-prefetch", "quick", "out", "chart");
         // Quick: a smoke run of every system in about two minutes; figures mean little.
         var quick = arguments.Text("quick") is "true";
         return new RunsSettings(
             arguments.Integer("runs", quick ? 20 : 200),
             arguments.Integer("warmup", quick ? 20 : 300, min: 0),
+            arguments.Integer("warmup-max", quick ? 20 : 6000, min: 0),
             arguments.Integer("concurrency", 8),
             arguments.Integer("phases", 3),
             arguments.Words("via", ["gateway"], ["gateway", "direct"]).Single(),

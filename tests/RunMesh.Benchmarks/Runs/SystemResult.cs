@@ -23,6 +23,9 @@ internal sealed record SystemResult(
     /// <summary>CPU of every process involved (this program, PostgreSQL, RabbitMQ, RunMesh's services) per completed run, in ms.</summary>
     public double? CpuMsPerRun { get; init; }
 
+    /// <summary>Unmeasured runs before the batch: the minimum, and more until the JIT settled.</summary>
+    public int? WarmupRuns { get; init; }
+
     /// <summary>The row from a batch's wall time and its runs' latencies (ms).</summary>
     public static SystemResult From(
         string system, string detail, int phases, int inFlight, int executorMs, LoadOutcome outcome, IReadOnlyList<double> latencies)

@@ -11,6 +11,12 @@ namespace RunMesh.Testing.Infrastructure;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
+    /// <summary>
+    /// When set to a directory, each service started writes the JIT's summary of every method it compiles (with its
+    /// tier) to <c>{directory}/{name}.jit.txt</c>: which code keeps being compiled after warm-up.
+    /// </summary>
+    public const string JitSummaryVariable = "RUNMESH_JIT_SUMMARY_DIR";
+
     private const int MaxLogLines = 4000;
     private readonly ConcurrentQueue<string> _log = new();
     private readonly IReadOnlyDictionary<string, string> _configuration;
@@ -79,6 +85,13 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        if (Environment.GetEnvironmentVariable(JitSummaryVariable) is { Length: > 0 } jitSummaryDirectory)
+        {
+            // Profiling aid: every method the JIT compiles, with its tier, one file per service (docs/benchmarks.md).
+            Directory.CreateDirectory(jitSummaryDirectory);
+            start.Environment["DOTNET_JitDisasmSummary"] = "1";
+            start.Environment["DOTNET_JitStdOutFile"] = Path.Combine(jitSummaryDirectory, $"{Name}.jit.txt");
+        }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(e.Data);
