@@ -58,11 +58,19 @@ internal static class RunsBenchmark
             if (settings.Systems.Contains("scaling"))
             {
                 var slow = await mesh.RegisterTemplateAsync(phases, settings.ScaleExecutorMs);
+                var fast = await mesh.RegisterTemplateAsync(phases, 0);
                 foreach (var workers in settings.Workers)
                 {
                     await mesh.ScaleWorkersAsync(workers);
                     var label = $"{workers} worker{(workers == 1 ? "" : "s")} × 4";
                     Console.WriteLine($"scaling: {label}");
+
+                    // New replicas start cold: warm them on the 0 ms executor (the same code, many times faster) until
+                    // the JIT settles, then fill the pipeline with slow runs before measuring.
+                    await JitSettledWarmup.RunAsync(
+                        label, Math.Min(settings.Warmup, 100), Math.Max(settings.Warmup, settings.WarmupMax), settings.Concurrency,
+                        async (_, token) => { await mesh.RunOnceAsync(fast, token); return null; },
+                        () => MeshProfile.JitCompiledMethodsAsync(mesh.Mesh), cancellationToken);
                     await ClosedLoad.RunAsync($"warm-up {label}", Math.Max(settings.ScaleInFlight / 2, 4), settings.ScaleInFlight,
                         async (_, token) => { await mesh.RunOnceAsync(slow, token); return null; }, cancellationToken);
                     var (result, _) = await MeasureMeshAsync(mesh, servers, slow, settings.ScaleRuns, 0, 0, settings.ScaleInFlight, phases, settings.ScaleExecutorMs, settings, cancellationToken, label, profile: false);
