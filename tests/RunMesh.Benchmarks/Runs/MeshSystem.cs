@@ -17,6 +17,7 @@ internal sealed class MeshSystem : IAsyncDisposable
     private readonly MeshHarness _mesh;
     private readonly HttpClient _client;
     private readonly RunCompletions _completions;
+    private readonly HashSet<string> _registered = new(StringComparer.Ordinal);
     private int _workers = 1;
 
     private MeshSystem(MeshHarness mesh, HttpClient client, RunCompletions completions)
@@ -79,6 +80,11 @@ internal sealed class MeshSystem : IAsyncDisposable
     public async Task<string> RegisterTemplateAsync(int phases, int latencyMs)
     {
         var name = $"bench-{phases}p-{latencyMs}ms";
+        if (!_registered.Add(name))
+        {
+            return $"{name}@1";
+        }
+
         var phaseList = new JsonArray();
         for (var i = 1; i <= phases; i++)
         {
