@@ -21,6 +21,9 @@ public interface IRunJournal
     /// <summary>Removes the run's deadline of <paramref name="kind"/>, if any.</summary>
     Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken);
 
+    /// <summary>Removes every deadline of the run (it ended).</summary>
+    Task ClearDeadlinesAsync(Guid runId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Claims <paramref name="inputBundleHash"/> for <paramref name="runId"/>: true when the run holds it afterwards (it
     /// was free or already the run's), false when another run holds it.

@@ -8,7 +8,9 @@ namespace RunMesh.Orchestrator.Runs;
 /// The run lifecycle of DESIGN.md: <c>Pending → Running → (AwaitingApproval ↔ Running) → Completed | Failed | Aborted |
 /// Cancelled</c>. Terminal states are not MassTransit's <c>Final</c>: the row stays as the run's permanent record, still
 /// receives <see cref="ReportReady"/>, and a failed run can be retried. Admission creates the row in <see cref="Pending"/>
-/// and sends <see cref="RunAdmitted"/>; no message creates a run here. What each message does is in <see cref="RunStep"/>;
+/// and takes the <see cref="Admitted"/> step itself, in the same transaction (<c>RunStep.ForAdmission</c>); the event
+/// stays for rows an earlier version left <see cref="Pending"/> with a <see cref="RunAdmitted"/> on its way. No message
+/// creates a run here. What each message does is in <see cref="RunStep"/>;
 /// where it can lead, in <see cref="RunTransitions"/> (rendered into docs/run-lifecycle-diagram.md by a test).
 /// </summary>
 public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>

@@ -19,7 +19,8 @@ internal sealed partial class RunStep
 {
     private const int LastEventsInRunFinished = 20;
 
-    private readonly ConsumeContext _bus;
+    private readonly IPublishEndpoint _bus;
+    private readonly CancellationToken _cancellationToken;
     private readonly IRunJournal _journal;
     private readonly OrchestratorOptions _options;
     private readonly ILogger _logger;
@@ -27,12 +28,14 @@ internal sealed partial class RunStep
     private readonly string _eventName;
 
     private RunStep(
-        RunRecord run, ConsumeContext bus, IRunJournal journal, OrchestratorOptions options, ILogger logger, DateTimeOffset now, string eventName)
+        RunRecord run, IPublishEndpoint bus, IRunJournal journal, OrchestratorOptions options, ILogger logger, DateTimeOffset now,
+        string eventName, CancellationToken cancellationToken)
     {
         Run = run;
         _fromState = run.CurrentState;
         _eventName = eventName;
         _bus = bus;
+        _cancellationToken = cancellationToken;
         _journal = journal;
         _options = options;
         _logger = logger;
@@ -51,7 +54,19 @@ internal sealed partial class RunStep
         var journal = context.GetServiceOrCreateInstance<IRunJournal>();
         var logger = context.GetServiceOrCreateInstance<ILogger<RunStep>>();
         context.Saga.Target = null;
-        return new RunStep(context.Saga, context, journal, options, logger, clock.GetUtcNow(), context.Event.Name);
+        return new RunStep(context.Saga, context, journal, options, logger, clock.GetUtcNow(), context.Event.Name, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// The step admission takes for a run it has just created (still <c>Pending</c>), in its own transaction: the same
+    /// decisions the state machine makes for <see cref="RunStateMachine.Admitted"/>, without a message to itself.
+    /// </summary>
+    public static RunStep ForAdmission(
+        RunRecord run, IPublishEndpoint publish, IRunJournal journal, OrchestratorOptions options, ILogger logger, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        run.Target = null;
+        return new RunStep(run, publish, journal, options, logger, now, nameof(RunStateMachine.Admitted), cancellationToken);
     }
 
     // ---- starting and dispatching ------------------------------------------------------------------------------
@@ -60,7 +75,7 @@ internal sealed partial class RunStep
     {
         Run.StartedAt = Now;
         Record(RunEventTypes.RunStarted, new JsonObject { ["generation"] = Run.Generation + 1 }, $"started:{Run.Generation + 1}");
-        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _bus.CancellationToken);
+        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _cancellationToken);
         await DispatchAsync(Run.CurrentPhase.LastAttempt + 1, feedback: null, RunOutcome.PhaseDispatched);
     }
 
@@ -107,8 +122,8 @@ internal sealed partial class RunStep
             Model = Run.Definition.Model.DeepClone().AsObject(),
             RepairFeedback = feedback,
             BudgetRemaining = Remaining(),
-        });
-        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Attempt, deadline, phase.Key, attempt, executionId), _bus.CancellationToken);
+        }, _cancellationToken);
+        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Attempt, deadline, phase.Key, attempt, executionId), _cancellationToken);
         Record(RunEventTypes.PhaseDispatched, new JsonObject
         {
             ["phaseKey"] = phase.Key,
@@ -161,8 +176,8 @@ internal sealed partial class RunStep
         AddUsage(message.Usage);
         phase.ArtifactDigest = digest;
         Run.Outputs[phase.Key] = message.Artifact.DeepClone();
-        await _journal.StoreArtifactAsync(Run.CorrelationId, phase.Key, attempt.Attempt, message.Artifact, digest, accepted: true, _bus.CancellationToken);
-        await _journal.ClearDeadlineAsync(Run.CorrelationId, DeadlineKind.Attempt, _bus.CancellationToken);
+        await _journal.StoreArtifactAsync(Run.CorrelationId, phase.Key, attempt.Attempt, message.Artifact, digest, accepted: true, _cancellationToken);
+        await _journal.ClearDeadlineAsync(Run.CorrelationId, DeadlineKind.Attempt, _cancellationToken);
         Record(RunEventTypes.PhaseSucceeded, new JsonObject
         {
             ["phaseKey"] = phase.Key,
@@ -208,7 +223,7 @@ internal sealed partial class RunStep
         }
 
         // A worker may still be busy with it: tell it to stop. Its late result will be ignored.
-        await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = attempt.ExecutionId });
+        await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = attempt.ExecutionId }, _cancellationToken);
         Record(RunEventTypes.PhaseTimedOut, new JsonObject
         {
             ["phaseKey"] = message.PhaseKey,
@@ -235,10 +250,10 @@ internal sealed partial class RunStep
         {
             // Kept for provenance: GET …/artifacts/{phase}?attempt=N shows what the attempt produced.
             attempt.ArtifactDigest = Digest.Of(artifact);
-            await _journal.StoreArtifactAsync(Run.CorrelationId, phase.Key, attempt.Attempt, artifact, attempt.ArtifactDigest, accepted: false, _bus.CancellationToken);
+            await _journal.StoreArtifactAsync(Run.CorrelationId, phase.Key, attempt.Attempt, artifact, attempt.ArtifactDigest, accepted: false, _cancellationToken);
         }
 
-        await _journal.ClearDeadlineAsync(Run.CorrelationId, DeadlineKind.Attempt, _bus.CancellationToken);
+        await _journal.ClearDeadlineAsync(Run.CorrelationId, DeadlineKind.Attempt, _cancellationToken);
         Record(RunEventTypes.PhaseAttemptFailed, new JsonObject
         {
             ["phaseKey"] = phase.Key,
@@ -276,7 +291,7 @@ internal sealed partial class RunStep
             var delay = TimeSpan.FromSeconds(plan.BackoffSeconds * Math.Pow(plan.BackoffMultiplier, failures - 1));
             var retry = new PendingRetry(phase.Key, phase.LastAttempt + 1, Now + delay);
             Run.Retry = retry;
-            await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Backoff, retry.DueAt, phase.Key, retry.NextAttempt), _bus.CancellationToken);
+            await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Backoff, retry.DueAt, phase.Key, retry.NextAttempt), _cancellationToken);
             Record(RunEventTypes.PhaseRetryScheduled, new JsonObject
             {
                 ["phaseKey"] = phase.Key,
@@ -338,7 +353,7 @@ internal sealed partial class RunStep
             ArtifactPreview = RunJson.Preview(Run.Outputs[phase.Key], _options.ApprovalPreviewCharacters),
             ExpiresAt = expiresAt,
             IdempotencyKey = $"{Run.CorrelationId}:{phase.Key}:{attempt.Attempt}:{gate.Name}",
-        });
+        }, _cancellationToken);
         Record(RunEventTypes.ApprovalRequested, new JsonObject
         {
             ["requestId"] = requestId.ToString(),
@@ -425,7 +440,7 @@ internal sealed partial class RunStep
 
     public async Task RetryAsync(RetryRun message, Guid? messageId)
     {
-        if (!await _journal.ClaimInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _bus.CancellationToken))
+        if (!await _journal.ClaimInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _cancellationToken))
         {
             Ignore(nameof(RetryRun), "an identical run holds the input bundle meanwhile (run_not_retryable)", messageId);
             return;
@@ -446,7 +461,7 @@ internal sealed partial class RunStep
             ["phaseKey"] = phase.Key,
             ["requestedBy"] = message.RequestedBy,
         }, $"retried:{Run.Generation}");
-        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _bus.CancellationToken);
+        await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _cancellationToken);
         await DispatchAsync(phase.LastAttempt + 1, feedback: null, RunOutcome.RunRetried);
     }
 
@@ -515,7 +530,7 @@ internal sealed partial class RunStep
         open.Outcome = outcome;
         open.ErrorKind = outcome == AttemptOutcome.Timeout ? FailureKind.Timeout : null;
         open.EndedAt = Now;
-        await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = open.ExecutionId });
+        await _bus.Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = open.ExecutionId }, _cancellationToken);
     }
 
     private Task FailAsync(RunOutcome outcome, string code, string message, string? phaseKey) =>
@@ -529,10 +544,7 @@ internal sealed partial class RunStep
         Run.Generation++;
         Run.Retry = null;
         Run.Approval = null;
-        foreach (var kind in Enum.GetValues<DeadlineKind>())
-        {
-            await _journal.ClearDeadlineAsync(Run.CorrelationId, kind, _bus.CancellationToken);
-        }
+        await _journal.ClearDeadlinesAsync(Run.CorrelationId, _cancellationToken);
 
         if (Run.StartedAt is not null && Run.CurrentPhase.State is PhaseState.Running or PhaseState.AwaitingApproval or PhaseState.Pending
             && state != ContractRunState.Completed)
@@ -557,15 +569,15 @@ internal sealed partial class RunStep
         // The input bundle stays claimed by a completed run (identical starts are answered with it); any other end frees it.
         if (state != ContractRunState.Completed)
         {
-            await _journal.ReleaseInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _bus.CancellationToken);
+            await _journal.ReleaseInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _cancellationToken);
         }
 
-        var lastEvents = await _journal.RecentEventsAsync(Run.CorrelationId, LastEventsInRunFinished, _bus.CancellationToken);
+        var lastEvents = await _journal.RecentEventsAsync(Run.CorrelationId, LastEventsInRunFinished, _cancellationToken);
         var finished = RunFinishedMessage.From(Run, state, lastEvents, Now);
-        await _bus.Publish(finished);
-        foreach (var alias in await _journal.TakeAliasesToNotifyAsync(Run.CorrelationId, Run.Generation, _bus.CancellationToken))
+        await _bus.Publish(finished, _cancellationToken);
+        foreach (var alias in await _journal.TakeAliasesToNotifyAsync(Run.CorrelationId, Run.Generation, _cancellationToken))
         {
-            await _bus.Publish(finished with { RunId = alias, AliasOf = Run.CorrelationId });
+            await _bus.Publish(finished with { RunId = alias, AliasOf = Run.CorrelationId }, _cancellationToken);
         }
 
         Decide(outcome);

@@ -66,7 +66,7 @@ internal sealed class MeshSystem : IAsyncDisposable
                 client = mesh.ServiceClient("orchestrator", "submitter");
             }
 
-            var completions = await RunCompletions.StartAsync(mesh.DatabaseOf("orchestrator").ConnectionString);
+            var completions = await RunCompletions.StartAsync(mesh.Broker.AmqpUrl);
             return new MeshSystem(mesh, client, completions);
         }
         catch
@@ -126,12 +126,13 @@ internal sealed class MeshSystem : IAsyncDisposable
 
         var runId = Guid.Parse(JsonNode.Parse(text)!["runId"]!.GetValue<string>());
         var state = await _completions.WaitAsync(runId, cancellationToken);
+        _completions.Forget(runId);
         return state == "Completed" ? runId : throw new InvalidOperationException($"run {runId} ended {state}");
     }
 
     /// <summary>
     /// submit→completed of each run, from its events (<c>run.created</c> → <c>run.completed</c>), 8 requests at a time;
-    /// and where the time went: admission → saga start (RunAdmitted through the bus outbox), and each phase's
+    /// and where the time went: admission → start (one transaction since session 6, so about 0), and each phase's
     /// dispatch → applied result (ExecutePhase → worker → PhaseSucceeded → saga transaction).
     /// </summary>
     public async Task<(List<double> Latencies, RunTimeline Timeline)> LatenciesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)

@@ -38,7 +38,7 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         var (status, body) = await StartAsync(StartBody(RunsFixture.Demo, feature));
 
         status.ShouldBe(HttpStatusCode.Accepted, body.ToJsonString());
-        body["state"]!.GetValue<string>().ShouldBe("pending");
+        body["state"]!.GetValue<string>().ShouldBe("running");
         body["deduplicated"]!.GetValue<bool>().ShouldBeFalse();
         var runId = RunIdOf(body);
         await fixture.WaitForStateAsync(runId, "Completed");

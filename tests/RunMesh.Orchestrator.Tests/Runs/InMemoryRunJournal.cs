@@ -44,6 +44,16 @@ internal sealed class InMemoryRunJournal : IRunJournal
         return Task.CompletedTask;
     }
 
+    public Task ClearDeadlinesAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        foreach (var kind in Enum.GetValues<DeadlineKind>())
+        {
+            _deadlines.TryRemove((runId, kind), out _);
+        }
+
+        return Task.CompletedTask;
+    }
+
     private readonly ConcurrentDictionary<string, Guid> _claims = new();
 
     public ConcurrentDictionary<Guid, int> Aliases { get; } = new();

@@ -37,9 +37,11 @@ public static class RunLifecycleDiagram
         text.Append("Rendered from the code: the states and events `RunStateMachine` declares, and the transitions its steps\n");
         text.Append("decide at run time as `RunTransitions.All` lists them (a step that decides anything else throws). Each edge\n");
         text.Append("reads `message / outcome`; an outcome that ends the run names its error code. Every transition into a\n");
-        text.Append("terminal state publishes `RunFinished`.\n\n");
+        text.Append("terminal state publishes `RunFinished`. Admission takes the `RunAdmitted` step itself, in the transaction that\n");
+        text.Append("stores the row, so a new run leaves `Pending` before anyone sees it; the message is still handled for rows an\n");
+        text.Append("earlier version left `Pending`.\n\n");
         text.Append("```mermaid\nstateDiagram-v2\n");
-        text.Append("    [*] --> Pending: admission stores the row (POST /api/runs or StartRun), RunAdmitted\n");
+        text.Append("    [*] --> Pending: admission stores the row (POST /api/runs or StartRun)\n");
         var edges = transitions
             .SelectMany(t => t.Outcomes.Select(o => (t.From, t.Event, To: RunTransitions.TargetOf(o), Outcome: o)))
             .GroupBy(e => (e.From, e.Event, e.To));

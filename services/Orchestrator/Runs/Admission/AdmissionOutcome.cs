@@ -9,8 +9,8 @@ public abstract record AdmissionOutcome
     {
     }
 
-    /// <summary>A new run was created (it is Pending; <see cref="RunAdmitted"/> is on its way).</summary>
-    public sealed record Created(Guid RunId) : AdmissionOutcome;
+    /// <summary>A new run was created and started: <paramref name="State"/> is its state name (Running, or Failed when its first dispatch was refused).</summary>
+    public sealed record Created(Guid RunId, string State) : AdmissionOutcome;
 
     /// <summary>
     /// An identical run answers the request: completed (nothing is executed) or still in flight (the request joins it).

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Templates;
@@ -10,9 +11,13 @@ namespace RunMesh.Orchestrator.Runs.Admission;
 /// The one admission path for <c>POST /api/runs</c> and the <see cref="StartRun"/> command (DESIGN.md Run lifecycle
 /// step 1): resolve the template, validate the inputs, compute the input bundle hash, then — in one transaction —
 /// either answer an identical completed or in-flight run (its claim on the hash decides, even under concurrency) or
-/// create the run row in Pending with its first event and publish <see cref="RunAdmitted"/> through the outbox.
+/// create the run and start it: the row, <c>run.created</c>, and the state machine's first step (<c>run.started</c>, the
+/// first <see cref="ExecutePhase"/> through the outbox, its deadline), all in that transaction. Starting here instead of
+/// in a saga pass of its own saves a broker hop and a transaction per run (docs/benchmarks.md, session 6).
 /// </summary>
-public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, TimeProvider clock)
+public sealed class RunAdmission(
+    OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, IOptions<OrchestratorOptions> options,
+    ILoggerFactory loggers, TimeProvider clock)
 {
     /// <summary>Admits <paramref name="start"/>; <paramref name="publish"/> is the transactional publisher of the caller (bus outbox or consume context).</summary>
     public async Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken)
@@ -90,11 +95,23 @@ public sealed class RunAdmission(OrchestratorDbContext db, TemplateRegistry temp
                 ["force"] = start.Options.Force,
                 ["requestedBy"] = start.RequestedBy,
             }, "created", now));
-            await publish.Publish(new RunAdmitted { RunId = run.CorrelationId }, cancellationToken);
+            await StartAsync(run, publish, now, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await CommitAsync(transaction, cancellationToken);
-            return new AdmissionOutcome.Created(run.CorrelationId);
+            return new AdmissionOutcome.Created(run.CorrelationId, run.CurrentState);
         }
+    }
+
+    /// <summary>
+    /// What <see cref="RunStateMachine"/> does for <see cref="RunAdmitted"/> in <c>Pending</c>, taken here: the run moves
+    /// to where the step decided (Running, or Failed when the first dispatch is refused, e.g. over budget).
+    /// </summary>
+    private async Task StartAsync(RunRecord run, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var step = RunStep.ForAdmission(run, publish, journal, options.Value, loggers.CreateLogger<RunStep>(), now, cancellationToken);
+        await step.StartAsync();
+        run.CurrentState = run.Target?.ToString()
+            ?? throw new InvalidOperationException($"Starting run {run.CorrelationId} decided no state.");
     }
 
     /// <summary>

@@ -134,7 +134,7 @@ public static class RunCommandsApi
     /// <summary>The HTTP answer to an admission outcome: a JSON body (repeatable under an Idempotency-Key) or a problem.</summary>
     private static (int Status, object Answer) Answer(AdmissionOutcome outcome) => outcome switch
     {
-        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, "pending", deduplicated: false)),
+        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, RunStateNames.ToJson(created.State), deduplicated: false)),
         AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStateNames.ToJson(dedup.State), deduplicated: true)),
         AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, "pending", deduplicated: true)),
         AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, Problem(StatusCodes.Status422UnprocessableEntity,

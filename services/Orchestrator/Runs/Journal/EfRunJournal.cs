@@ -63,6 +63,12 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
         return Task.CompletedTask;
     }
 
+    public Task ClearDeadlinesAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        db.Deferred.Add("DELETE FROM run_deadlines WHERE run_id = $1", Value(runId, NpgsqlDbType.Uuid));
+        return Task.CompletedTask;
+    }
+
     public async Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken)
     {
         // One round trip when the hash is free (the common case): the insert says whether it took the claim.

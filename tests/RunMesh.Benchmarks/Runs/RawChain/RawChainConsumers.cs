@@ -22,14 +22,8 @@ internal sealed record RawChainSetup(int Phases, int ExecutorMs, NpgsqlDataSourc
 
 /// <summary>The saga's hops without the saga: a row update per message in a plain transaction, then the next message.</summary>
 internal sealed class ChainSagaConsumer(RawChainSetup setup) :
-    IConsumer<ChainAdmitted>, IConsumer<ChainSucceeded>, IConsumer<ChainReportReady>
+    IConsumer<ChainSucceeded>, IConsumer<ChainReportReady>
 {
-    public async Task Consume(ConsumeContext<ChainAdmitted> context)
-    {
-        await setup.InTransactionAsync("UPDATE chain_runs SET phase = 1, state = 'running', updated_at = now() WHERE run_id = @id", context.Message.RunId, context.CancellationToken);
-        await context.Publish(new ChainExecute { RunId = context.Message.RunId, Phase = 1 }, context.CancellationToken);
-    }
-
     public async Task Consume(ConsumeContext<ChainSucceeded> context)
     {
         var (runId, phase) = (context.Message.RunId, context.Message.Phase);

@@ -1,15 +1,9 @@
 namespace RunMesh.Benchmarks.Runs.RawChain;
 
-// The raw chain's messages: one per hop kind a run makes (RunAdmitted, ExecutePhase, PhaseSucceeded, RunFinished,
-// ReportReady), carrying only what routing needs.
+// The raw chain's messages: one per hop kind a run makes (ExecutePhase, PhaseSucceeded, RunFinished, ReportReady),
+// carrying only what routing needs.
 
-/// <summary>Admission → saga (RunMesh: <c>RunAdmitted</c>).</summary>
-public sealed record ChainAdmitted
-{
-    public required Guid RunId { get; init; }
-}
-
-/// <summary>Saga → worker (RunMesh: <c>ExecutePhase</c>).</summary>
+/// <summary>Admission or saga → worker (RunMesh: <c>ExecutePhase</c>).</summary>
 public sealed record ChainExecute
 {
     public required Guid RunId { get; init; }

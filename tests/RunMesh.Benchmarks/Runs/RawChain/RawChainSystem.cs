@@ -9,9 +9,9 @@ namespace RunMesh.Benchmarks.Runs.RawChain;
 
 /// <summary>
 /// The raw-bus limit: MassTransit consumers in this process over the same RabbitMQ (a fresh vhost) and PostgreSQL (a
-/// fresh database), making exactly the broker hops and Postgres transactions of a P-phase RunMesh run — admission,
-/// RunAdmitted, per phase ExecutePhase → worker → PhaseSucceeded → saga, RunFinished to report and approval,
-/// ReportReady back — with no orchestration logic: a plain transaction with one row update per step, then a plain
+/// fresh database), making exactly the broker hops and Postgres transactions of a P-phase RunMesh run — admission
+/// (which dispatches the first phase), per phase ExecutePhase → worker → PhaseSucceeded → saga, RunFinished to report
+/// and approval, ReportReady back — with no orchestration logic: a plain transaction with one row update per step, then a plain
 /// publish (commit-then-publish, no inbox or outbox).
 /// </summary>
 internal sealed class RawChainSystem : IAsyncDisposable
@@ -31,11 +31,11 @@ internal sealed class RawChainSystem : IAsyncDisposable
         _broker = broker;
     }
 
-    /// <summary>Messages delivered per run: RunAdmitted, P × (ExecutePhase, PhaseSucceeded), RunFinished × 2 queues, ReportReady.</summary>
-    public static int DeliveriesPerRun(int phases) => 1 + (2 * phases) + 2 + 1;
+    /// <summary>Messages delivered per run: P × (ExecutePhase, PhaseSucceeded), RunFinished × 2 queues, ReportReady.</summary>
+    public static int DeliveriesPerRun(int phases) => (2 * phases) + 2 + 1;
 
-    /// <summary>Postgres transactions per run: admission, saga × (RunAdmitted + P results + ReportReady), report, approval.</summary>
-    public static int TransactionsPerRun(int phases) => 1 + (1 + phases + 1) + 1 + 1;
+    /// <summary>Postgres transactions per run: admission, saga × (P results + ReportReady), report, approval.</summary>
+    public static int TransactionsPerRun(int phases) => 1 + (phases + 1) + 1 + 1;
 
     public static async Task<RawChainSystem> StartAsync(TestServers servers, int phases, int executorMs, int workerConcurrency, CancellationToken cancellationToken)
     {
@@ -57,14 +57,14 @@ internal sealed class RawChainSystem : IAsyncDisposable
         return new RawChainSystem(host, setup, database, broker);
     }
 
-    /// <summary>One run: the admission transaction (insert the row), RunAdmitted, then the chain; returns submit→completed in ms.</summary>
+    /// <summary>One run: the admission transaction (insert the row, running phase 1), the first ExecutePhase, then the chain; returns submit→completed in ms.</summary>
     public Task<double?> RunOnceAsync(CancellationToken cancellationToken)
     {
         var runId = NewId.NextGuid();
         return _setup.Tracker.RunAsync(runId, async () =>
         {
-            await _setup.InTransactionAsync("INSERT INTO chain_runs (run_id, phase, state, updated_at) VALUES (@id, 0, 'pending', now())", runId, cancellationToken);
-            await _bus.Publish(new ChainAdmitted { RunId = runId }, cancellationToken);
+            await _setup.InTransactionAsync("INSERT INTO chain_runs (run_id, phase, state, updated_at) VALUES (@id, 1, 'running', now())", runId, cancellationToken);
+            await _bus.Publish(new ChainExecute { RunId = runId, Phase = 1 }, cancellationToken);
         }, cancellationToken);
     }
 
