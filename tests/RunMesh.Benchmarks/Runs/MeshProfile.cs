@@ -25,7 +25,7 @@ internal sealed class MeshProfile
 
     public required long Timestamp { get; init; }
 
-    public static async Task<MeshProfile> TakeAsync(MeshHarness mesh, TestServers servers, long ownPolls)
+    public static async Task<MeshProfile> TakeAsync(MeshHarness mesh, TestServers servers, long ownDeliveries)
     {
         var counters = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var service in mesh.Services.Where(s => s.ProcessId is not null))
@@ -47,7 +47,7 @@ internal sealed class MeshProfile
         }
 
         // Where the CPU of a run goes besides the services: the servers (all their processes) and this program
-        // (the closed-loop clients and the completion poller).
+        // (the closed-loop clients and the RunFinished subscriber).
         counters["cpu_ms.benchmark"] = ProcessCpu.OfThisProcess().TotalMilliseconds;
         if (await ServerProcesses.PostmasterIdAsync(servers) is { } postmaster)
         {
@@ -65,8 +65,6 @@ internal sealed class MeshProfile
             }
         }
 
-        // The benchmark's own completion poller is one autocommit transaction per query on the orchestrator's database.
-        counters["orchestrator.pg.xact_commit"] -= ownPolls;
 
         using var management = ManagementClient(servers);
         if (await ServerProcesses.BrokerNodeIdAsync(management) is { } broker)
@@ -82,6 +80,9 @@ internal sealed class MeshProfile
                 counters[$"broker.{counter}"] = stats.TryGetProperty(counter, out var value) ? value.GetDouble() : 0;
             }
         }
+
+        // The benchmark's RunFinished subscriber is one more delivery per run (auto-acknowledged): not the mesh's.
+        counters["broker.deliver_get"] = counters.GetValueOrDefault("broker.deliver_get") - ownDeliveries;
 
         return new MeshProfile { Counters = counters, Timestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
     }

@@ -1,84 +1,88 @@
 using System.Collections.Concurrent;
-using Npgsql;
+using System.Text.Json;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 
 namespace RunMesh.Benchmarks.Runs;
 
 /// <summary>
-/// One poller for every run in flight: every 20 ms one query asks the orchestrator's <c>runs</c> table which of the
-/// awaited runs are terminal, instead of a loop per run. Its queries are counted, so the profile can take them out
-/// of the database's transaction count.
+/// Learns that runs ended the way an outside system does (DESIGN.md's public bus contract): a queue of its own bound to
+/// the <c>RunMesh.Contracts:RunFinished</c> exchange of the mesh's vhost. A client awaits its run and is released as
+/// soon as the orchestrator's outbox delivers the run's <see cref="RunMesh.Contracts.RunFinished"/>. Until session 6 this
+/// polled the orchestrator's database every 20 ms, which cost PostgreSQL CPU that was counted as RunMesh's and held each
+/// closed-loop client back by half a poll interval on average.
 /// </summary>
 internal sealed class RunCompletions : IAsyncDisposable
 {
-    private static readonly TimeSpan s_interval = TimeSpan.FromMilliseconds(20);
+    private const string RunFinishedExchange = "RunMesh.Contracts:RunFinished";
 
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly IConnection _connection;
+    private readonly IChannel _channel;
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<string>> _awaited = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
-    private long _queries;
+    private long _deliveries;
 
-    private RunCompletions(NpgsqlDataSource dataSource)
+    private RunCompletions(IConnection connection, IChannel channel)
     {
-        _dataSource = dataSource;
-        _loop = Task.Run(PollAsync);
+        _connection = connection;
+        _channel = channel;
     }
 
-    /// <summary>Queries sent so far (each one autocommit transaction on the orchestrator's database).</summary>
-    public long Queries => Interlocked.Read(ref _queries);
+    /// <summary>RunFinished envelopes this subscriber received (the broker's deliveries to it, which the profile takes out).</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
 
-    public static Task<RunCompletions> StartAsync(string connectionString) =>
-        Task.FromResult(new RunCompletions(NpgsqlDataSource.Create(connectionString)));
-
-    /// <summary>The run's terminal state name, once the poller sees it.</summary>
-    public Task<string> WaitAsync(Guid runId, CancellationToken cancellationToken) =>
-        _awaited.GetOrAdd(runId, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously))
-            .Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
-
-    private async Task PollAsync()
+    public static async Task<RunCompletions> StartAsync(Uri amqpUrl)
     {
-        using var timer = new PeriodicTimer(s_interval);
-        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        var factory = new ConnectionFactory { Uri = amqpUrl, ClientProvidedName = "runmesh-benchmark-completions" };
+        var connection = await factory.CreateConnectionAsync();
+        try
         {
-            if (_awaited.IsEmpty)
+            var channel = await connection.CreateChannelAsync();
+            // The services declare the exchange when they start (the report and approval queues are bound to it).
+            await channel.ExchangeDeclarePassiveAsync(RunFinishedExchange);
+            var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+            await channel.QueueBindAsync(queue, RunFinishedExchange, "");
+            var completions = new RunCompletions(connection, channel);
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += (_, delivery) =>
             {
-                continue;
-            }
-
-            try
-            {
-                await using var command = _dataSource.CreateCommand(
-                    "SELECT run_id, state FROM runs WHERE run_id = ANY(@ids) AND state IN ('Completed', 'Failed', 'Aborted', 'Cancelled')");
-                command.Parameters.AddWithValue("ids", _awaited.Keys.ToArray());
-                Interlocked.Increment(ref _queries);
-                await using var reader = await command.ExecuteReaderAsync(_stop.Token);
-                while (await reader.ReadAsync(_stop.Token))
-                {
-                    if (_awaited.TryRemove(reader.GetGuid(0), out var awaited))
-                    {
-                        awaited.TrySetResult(reader.GetString(1));
-                    }
-                }
-            }
-            catch (NpgsqlException ex)
-            {
-                Console.Error.WriteLine($"completion poll failed: {ex.Message}");
-            }
+                completions.OnRunFinished(delivery.Body);
+                return Task.CompletedTask;
+            };
+            await channel.BasicConsumeAsync(queue, autoAck: true, consumer);
+            return completions;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
         }
     }
+
+    /// <summary>The run's terminal state name (<c>Completed</c>, <c>Failed</c>, …), once its RunFinished arrives.</summary>
+    public Task<string> WaitAsync(Guid runId, CancellationToken cancellationToken) =>
+        Awaited(runId).Task.WaitAsync(TimeSpan.FromMinutes(5), cancellationToken);
+
+    private TaskCompletionSource<string> Awaited(Guid runId) =>
+        _awaited.GetOrAdd(runId, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private void OnRunFinished(ReadOnlyMemory<byte> body)
+    {
+        Interlocked.Increment(ref _deliveries);
+        using var envelope = JsonDocument.Parse(body);
+        var message = envelope.RootElement.GetProperty("message");
+        var runId = message.GetProperty("runId").GetGuid();
+        var state = message.GetProperty("state").GetString() ?? "";
+        // The message may arrive before the client awaits it (a run faster than the POST's answer): keep it for WaitAsync.
+        var stateName = state.Length == 0 ? state : string.Concat(char.ToUpperInvariant(state[0]).ToString(), state.AsSpan(1));
+        Awaited(runId).TrySetResult(stateName);
+    }
+
+    /// <summary>Forgets a run that was awaited and seen (keeps the dictionary small over thousands of runs).</summary>
+    public void Forget(Guid runId) => _awaited.TryRemove(runId, out _);
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _stop.Dispose();
-        await _dataSource.DisposeAsync();
+        await _channel.DisposeAsync();
+        await _connection.DisposeAsync();
     }
 }

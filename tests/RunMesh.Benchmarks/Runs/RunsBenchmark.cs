@@ -28,7 +28,7 @@ internal static class RunsBenchmark
         Console.WriteLine($"machine: {machine}");
         Console.WriteLine(
             $"a {phases}-phase run makes {RawChainSystem.DeliveriesPerRun(phases)} broker deliveries and " +
-            $"{RawChainSystem.TransactionsPerRun(phases)} Postgres transactions: admission (tx) → RunAdmitted → saga (tx) → " +
+            $"{RawChainSystem.TransactionsPerRun(phases)} Postgres transactions: admission (tx, dispatches phase 1) → " +
             $"{phases} × [ExecutePhase → worker (no db) → PhaseSucceeded → saga (tx)] → RunFinished → report (tx) + approval (tx) → ReportReady → saga (tx)");
 
         var servers = await TestServers.GetAsync();
@@ -138,6 +138,30 @@ internal static class RunsBenchmark
         return result;
     }
 
+    /// <summary>
+    /// What the orchestrator's database connections sit on, sampled from <c>pg_stat_activity</c> every 10 ms during a batch
+    /// of its own after the measured one: each sample is a query that costs PostgreSQL about a millisecond, so sampling
+    /// during the measured batch took CPU from RunMesh alone and counted it as RunMesh's (until session 6).
+    /// </summary>
+    private static async Task SampleStatementsAsync(
+        MeshSystem mesh, TestServers servers, string template, int runs, int inFlight, string label, CancellationToken cancellationToken)
+    {
+        await using var sampler = await StatementSampler.StartAsync(servers.PostgresAdmin, mesh.Mesh.DatabaseOf("orchestrator").Name);
+        await ClosedLoad.RunAsync($"{label}, sampled", runs, inFlight, async (_, token) =>
+        {
+            await mesh.RunOnceAsync(template, token);
+            return null;
+        }, cancellationToken);
+        var sampled = await sampler.StopAsync();
+        Console.WriteLine("    orchestrator database, sampled every 10 ms in a batch of its own (average backends · state · wait · statement):");
+        foreach (var statement in sampled)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {statement.AverageBackends,6:F3}  {statement.What}"));
+        }
+
+        s_sampled[label] = sampled;
+    }
+
     /// <summary>One measured batch on the mesh, with the profile counters taken around it (after they settled).</summary>
     private static async Task<(SystemResult Result, SortedDictionary<string, double>? PerRun)> MeasureMeshAsync(
         MeshSystem mesh, TestServers servers, string template, int runs, int warmup, int warmupMax, int inFlight, int phases, int executorMs, RunsSettings settings,
@@ -153,15 +177,14 @@ internal static class RunsBenchmark
         {
             // Two settled snapshots with nothing running give the background rate (scans, pollers) to take out.
             await Task.Delay(MeshProfile.SettleTime, cancellationToken);
-            idle = await MeshProfile.TakeAsync(mesh.Mesh, servers, mesh.Completions.Queries);
+            idle = await MeshProfile.TakeAsync(mesh.Mesh, servers, mesh.Completions.Deliveries);
             await Task.Delay(MeshProfile.SettleTime, cancellationToken);
-            before = await MeshProfile.TakeAsync(mesh.Mesh, servers, mesh.Completions.Queries);
+            before = await MeshProfile.TakeAsync(mesh.Mesh, servers, mesh.Completions.Deliveries);
         }
 
         var runIds = new Guid[runs];
         var cpu = await CpuMeter.StartAsync(servers, () => mesh.Mesh.Services.Select(s => s.ProcessId));
         var cpuBefore = cpu.Total();
-        await using var sampler = profile ? await StatementSampler.StartAsync(servers.PostgresAdmin, mesh.Mesh.DatabaseOf("orchestrator").Name) : null;
         var outcome = await ClosedLoad.RunAsync(detail is null ? "RunMesh" : $"RunMesh {detail}", runs, inFlight, async (index, token) =>
         {
             runIds[index] = await mesh.RunOnceAsync(template, token);
@@ -170,22 +193,11 @@ internal static class RunsBenchmark
         var cpuUsed = cpu.Total() - cpuBefore;
 
         SortedDictionary<string, double>? perRun = null;
-        if (sampler is not null)
-        {
-            var sampled = await sampler.StopAsync();
-            Console.WriteLine("    orchestrator database, sampled every 10 ms (average backends · state · wait · statement):");
-            foreach (var statement in sampled)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {statement.AverageBackends,6:F3}  {statement.What}"));
-            }
-
-            s_sampled[detail ?? "RunMesh"] = sampled;
-        }
-
         if (before is not null)
         {
             await Task.Delay(MeshProfile.SettleTime, cancellationToken);
-            perRun = MeshProfile.PerRun(before, await MeshProfile.TakeAsync(mesh.Mesh, servers, mesh.Completions.Queries), runs, idle);
+            perRun = MeshProfile.PerRun(before, await MeshProfile.TakeAsync(mesh.Mesh, servers, mesh.Completions.Deliveries), runs, idle);
+            await SampleStatementsAsync(mesh, servers, template, Math.Min(runs, 200), inFlight, detail ?? "RunMesh", cancellationToken);
         }
 
         var (latencies, timeline) = await mesh.LatenciesAsync(runIds.Where(id => id != Guid.Empty).ToList(), cancellationToken);
