@@ -68,6 +68,13 @@ public sealed record RunFinished
     /// <summary>What all attempts of the run consumed together. Default zero usage.</summary>
     public Usage TotalUsage { get; init; } = new();
 
+    /// <summary>
+    /// How many approval gates the run's template declares, over all its phases (added in session 6). <c>0</c> means the
+    /// run never asked for an approval, so the approval service has nothing to close; <see langword="null"/> (the
+    /// default, and what an older orchestrator sends) means unknown.
+    /// </summary>
+    public int? ApprovalGates { get; init; }
+
     /// <summary>The run's labels (the same as <see cref="RunOptions.Labels"/>), for consumers that filter on them. Default empty.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }

@@ -9,13 +9,29 @@ namespace RunMesh.Approval.Approvals;
 /// A run ended: its requests still pending of that generation or an earlier one become <c>closed</c> (nobody can
 /// decide them any more), and the ending is remembered so a request that arrives late is stored closed too.
 /// </summary>
+/// <remarks>
+/// Its endpoint runs without the inbox/outbox (<see cref="EndpointName"/> in ApprovalExtensions): the consumer sends
+/// nothing, and what it writes is idempotent (a pending request is closed once; the ending keeps the highest
+/// generation), so a redelivered message has no second effect. That lets a run whose template declares no gate —
+/// most runs — cost the approval service no transaction at all, where the inbox would have cost it one per run.
+/// </remarks>
 internal sealed partial class RunFinishedConsumer(ApprovalDbContext db, TimeProvider clock, ILogger<RunFinishedConsumer> logger)
     : IConsumer<RunFinished>
 {
+    /// <summary>The endpoint's queue: the report service consumes RunFinished on a queue of its own.</summary>
+    public const string EndpointName = "approval-run-finished";
+
     public async Task Consume(ConsumeContext<RunFinished> context)
     {
         var message = context.Message;
+        if (message.ApprovalGates == 0)
+        {
+            // The run never asked for an approval: no request of it exists, and none can arrive later.
+            return;
+        }
+
         var cancellationToken = context.CancellationToken;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await RunLock.TakeAsync(db, message.RunId, cancellationToken);
 
         var now = clock.GetUtcNow();
@@ -34,6 +50,7 @@ internal sealed partial class RunFinishedConsumer(ApprovalDbContext db, TimeProv
             .Where(r => r.RunId == message.RunId && r.State == ApprovalStates.Pending && r.Generation <= message.Generation)
             .ExecuteUpdateAsync(set => set.SetProperty(r => r.State, ApprovalStates.Closed).SetProperty(r => r.DecidedAt, now), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         if (closed > 0)
         {
             LogClosed(logger, closed, message.RunId, message.Generation);

@@ -6,7 +6,10 @@ using RunMesh.Messaging.Outbox;
 
 namespace RunMesh.Approval.Extensions;
 
-/// <summary>The approval service's own wiring: its database, its consumers with the Postgres inbox/outbox, the expiry scan.</summary>
+/// <summary>
+/// The approval service's own wiring: its database, its consumers with the Postgres inbox/outbox (RunFinished's
+/// idempotent consumer without it), the expiry scan.
+/// </summary>
 internal static class ApprovalExtensions
 {
     public static WebApplicationBuilder AddApproval(this WebApplicationBuilder builder)
@@ -21,11 +24,21 @@ internal static class ApprovalExtensions
         builder.AddServiceBus(bus =>
         {
             bus.AddPostgresOutbox<ApprovalDbContext>(outbox => outbox.UseBusOutbox());
-            bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<ApprovalDbContext>(context));
+            bus.AddConfigureEndpointsCallback((context, queue, endpoint) =>
+            {
+                if (queue == RunFinishedConsumer.EndpointName)
+                {
+                    // Idempotent and sends nothing: no inbox/outbox (see RunFinishedConsumer), only the transient retry.
+                    endpoint.UsePostgresTransientRetry();
+                    return;
+                }
+
+                endpoint.UsePostgresOutbox<ApprovalDbContext>(context);
+            });
             // Every service that subscribes to an event needs a queue of its own: the report service consumes
             // RunFinished too, and one shared "run-finished" queue would split the events between the two services.
             bus.AddConsumer<ApprovalRequestedConsumer>().Endpoint(e => e.Name = "approval-requested");
-            bus.AddConsumer<RunFinishedConsumer>().Endpoint(e => e.Name = "approval-run-finished");
+            bus.AddConsumer<RunFinishedConsumer>().Endpoint(e => e.Name = RunFinishedConsumer.EndpointName);
         });
 
         builder.Services.AddHostedService<ApprovalExpiryScan>();

@@ -41,5 +41,6 @@ internal static class RunFinishedMessage
         EndedAt = run.EndedAt ?? now,
         TotalUsage = run.Usage,
         Labels = run.Definition.Options.Labels,
+        ApprovalGates = run.Definition.Phases.Sum(phase => phase.Gates.Count),
     };
 }

@@ -29,7 +29,7 @@ internal static class RunsBenchmark
         Console.WriteLine(
             $"a {phases}-phase run makes {RawChainSystem.DeliveriesPerRun(phases)} broker deliveries and " +
             $"{RawChainSystem.TransactionsPerRun(phases)} Postgres transactions: admission (tx, dispatches phase 1) → " +
-            $"{phases} × [ExecutePhase → worker (no db) → PhaseSucceeded → saga (tx)] → RunFinished → report (tx) + approval (tx) → ReportReady → saga (tx)");
+            $"{phases} × [ExecutePhase → worker (no db) → PhaseSucceeded → saga (tx)] → RunFinished → report (tx) + approval (no gate: no tx) → ReportReady → saga (tx)");
 
         var servers = await TestServers.GetAsync();
         var comparison = new List<SystemResult>();

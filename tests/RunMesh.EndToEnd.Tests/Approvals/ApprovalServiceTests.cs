@@ -76,6 +76,36 @@ public sealed class ApprovalServiceTests(ApprovalsFixture fixture) : IAsyncLifet
         destinations.ShouldNotContain("run-finished");
     }
 
+    /// <summary>RunFinished messages the approval service has consumed so far (MassTransit's consume counter on its /metrics).</summary>
+    private async Task<double> RunFinishedConsumedAsync()
+    {
+        var metrics = await fixture.Mesh.Service("approval").Http.GetStringAsync("/metrics");
+        return metrics.Split('\n')
+            .Where(line => line.StartsWith("messaging_masstransit_consume_", StringComparison.Ordinal) && line.Contains("_total{", StringComparison.Ordinal)
+                && line.Contains("RunFinished", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task A_RunFinished_of_a_run_without_gates_is_consumed_without_touching_the_database()
+    {
+        var (gateless, gated) = (NewId.NextGuid(), NewId.NextGuid());
+        var messageIds = new[] { NewId.NextGuid(), NewId.NextGuid() };
+        var consumed = await RunFinishedConsumedAsync();
+
+        await Bus.Publish(Finished(gateless, generation: 1) with { ApprovalGates = 0 }, context => context.MessageId = messageIds[0]);
+        await Bus.Publish(Finished(gated, generation: 1) with { ApprovalGates = 1 }, context => context.MessageId = messageIds[1]);
+
+        await Eventually.UntilAsync(RunFinishedConsumedAsync, count => count >= consumed + 2, TimeSpan.FromSeconds(30),
+            "the approval service to consume both RunFinished messages", () => fixture.Mesh.Service("approval").LogTail(20));
+        await Eventually.UntilAsync(
+            async () => await fixture.CountApprovalRowsAsync("SELECT count(*) FROM run_endings WHERE run_id = @id", ("id", gated)) == 1,
+            TimeSpan.FromSeconds(30), "the gated run's ending to be recorded", () => fixture.Mesh.Service("approval").LogTail(20));
+        (await fixture.CountApprovalRowsAsync("SELECT count(*) FROM run_endings WHERE run_id = @id", ("id", gateless))).ShouldBe(0);
+        // The endpoint has no inbox (its writes are idempotent): neither message claimed a row.
+        (await fixture.CountApprovalRowsAsync("SELECT count(*) FROM inbox_state WHERE message_id = ANY(@ids)", ("ids", messageIds))).ShouldBe(0);
+    }
+
     [Fact]
     public async Task A_request_that_arrives_after_its_run_finished_is_stored_closed_and_one_of_a_later_generation_pending()
     {

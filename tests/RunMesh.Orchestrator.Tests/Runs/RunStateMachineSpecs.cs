@@ -58,6 +58,7 @@ public sealed class When_every_phase_succeeds : IAsyncLifetime
         finished.Phases.SelectMany(p => p.Attempts).ShouldAllBe(a => a.Outcome == AttemptOutcome.Succeeded);
         finished.TotalUsage.CostUsd.ShouldBe(0.02m);
         finished.LastEvents[^1].Type.ShouldBe(RunEventTypes.RunCompleted);
+        finished.ApprovalGates.ShouldBe(0, "no phase has a gate: the approval service has nothing to close");
         run.Error.ShouldBeNull();
         _h.Journal.Deadline(runId, DeadlineKind.Run).ShouldBeNull();
         _h.Journal.Artifacts(runId).Count(a => a.Accepted).ShouldBe(2);
@@ -294,6 +295,8 @@ public sealed class When_a_phase_has_a_gate : IAsyncLifetime
         await DecideAsync(request, action);
 
         (await _h.WaitForStateAsync(runId, _h.Machine.Failed)).Error!.Code.ShouldBe(code);
+        // The approval service must not skip this run's ending: it has a gate.
+        (await _h.PublishedAsync<RunFinished>(m => m.RunId == runId)).Single().ApprovalGates.ShouldBe(1);
     }
 
     [Fact]

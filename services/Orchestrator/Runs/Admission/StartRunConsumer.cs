@@ -53,6 +53,7 @@ internal sealed partial class StartRunConsumer(RunAdmission admission, TimeProvi
             ParentRunId = start.ParentRunId,
             EndedAt = clock.GetUtcNow(),
             Labels = start.Options.Labels,
+            ApprovalGates = 0, // no run was created, so nothing can have asked for an approval
         });
     }
 

@@ -68,9 +68,11 @@ internal sealed class ChainReportConsumer(RawChainSetup setup) : IConsumer<Chain
     }
 }
 
-/// <summary>The approval service's hop on RunFinished: close the run's open requests (there are none).</summary>
-internal sealed class ChainApprovalConsumer(RawChainSetup setup) : IConsumer<ChainFinished>
+/// <summary>
+/// The approval service's hop on RunFinished of a run whose template has no gate: the delivery, and no transaction
+/// (RunMesh's approval service has nothing to close for such a run since session 6).
+/// </summary>
+internal sealed class ChainApprovalConsumer : IConsumer<ChainFinished>
 {
-    public Task Consume(ConsumeContext<ChainFinished> context) =>
-        setup.InTransactionAsync("UPDATE chain_approvals SET closed = true WHERE run_id = @id AND NOT closed", context.Message.RunId, context.CancellationToken);
+    public Task Consume(ConsumeContext<ChainFinished> context) => Task.CompletedTask;
 }

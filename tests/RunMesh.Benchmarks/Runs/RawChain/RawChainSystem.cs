@@ -11,7 +11,7 @@ namespace RunMesh.Benchmarks.Runs.RawChain;
 /// The raw-bus limit: MassTransit consumers in this process over the same RabbitMQ (a fresh vhost) and PostgreSQL (a
 /// fresh database), making exactly the broker hops and Postgres transactions of a P-phase RunMesh run — admission
 /// (which dispatches the first phase), per phase ExecutePhase → worker → PhaseSucceeded → saga, RunFinished to report
-/// and approval, ReportReady back — with no orchestration logic: a plain transaction with one row update per step, then a plain
+/// and approval (no transaction: the benchmark's template has no gate), ReportReady back — with no orchestration logic: a plain transaction with one row update per step, then a plain
 /// publish (commit-then-publish, no inbox or outbox).
 /// </summary>
 internal sealed class RawChainSystem : IAsyncDisposable
@@ -34,8 +34,8 @@ internal sealed class RawChainSystem : IAsyncDisposable
     /// <summary>Messages delivered per run: P × (ExecutePhase, PhaseSucceeded), RunFinished × 2 queues, ReportReady.</summary>
     public static int DeliveriesPerRun(int phases) => (2 * phases) + 2 + 1;
 
-    /// <summary>Postgres transactions per run: admission, saga × (P results + ReportReady), report, approval.</summary>
-    public static int TransactionsPerRun(int phases) => 1 + (phases + 1) + 1 + 1;
+    /// <summary>Postgres transactions per run: admission, saga × (P results + ReportReady), report (approval: none without gates).</summary>
+    public static int TransactionsPerRun(int phases) => 1 + (phases + 1) + 1;
 
     public static async Task<RawChainSystem> StartAsync(TestServers servers, int phases, int executorMs, int workerConcurrency, CancellationToken cancellationToken)
     {
@@ -45,7 +45,6 @@ internal sealed class RawChainSystem : IAsyncDisposable
         await using (var create = dataSource.CreateCommand("""
             CREATE TABLE chain_runs (run_id uuid PRIMARY KEY, phase int NOT NULL, state text NOT NULL, reported boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL);
             CREATE TABLE chain_reports (run_id uuid PRIMARY KEY, at timestamptz NOT NULL);
-            CREATE TABLE chain_approvals (run_id uuid NOT NULL, closed boolean NOT NULL);
             """))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
