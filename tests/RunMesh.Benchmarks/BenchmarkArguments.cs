@@ -30,7 +30,7 @@ internal sealed class BenchmarkArguments
 
           runs     whole runs side by side: RunMesh (the mesh as processes), the raw-bus chain with the same hops and
                    transactions, Hangfire and Rebus on PostgreSQL; then RunMesh with 1 → 2 → 4 phase worker replicas
-                     --runs N            measured runs per system (default 200)
+                     --runs N            measured runs per system (default 1000: long enough to reach the steady state)
                      --warmup N          unmeasured runs per system first (default 300), then batches of 250 until
                                          the JIT settles (fewer than 4 methods compiled per run in the system's processes)
                      --warmup-max N      stop warming up after N runs even if the JIT has not settled (default 6000)

@@ -29,7 +29,7 @@ internal sealed record RunsSettings(
         // Quick: a smoke run of every system in about two minutes; figures mean little.
         var quick = arguments.Text("quick") is "true";
         return new RunsSettings(
-            arguments.Integer("runs", quick ? 20 : 200),
+            arguments.Integer("runs", quick ? 20 : 1000),
             arguments.Integer("warmup", quick ? 20 : 300, min: 0),
             arguments.Integer("warmup-max", quick ? 20 : 6000, min: 0),
             arguments.Integer("concurrency", 8),
