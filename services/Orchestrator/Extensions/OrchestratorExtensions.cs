@@ -14,6 +14,9 @@ namespace RunMesh.Orchestrator.Extensions;
 /// <summary>The orchestrator's own wiring: its database, the run saga with the Postgres inbox/outbox, the deadline scan.</summary>
 internal static class OrchestratorExtensions
 {
+    /// <summary>The run saga's queue.</summary>
+    private const string RunsEndpoint = "runs";
+
     public static WebApplicationBuilder AddOrchestrator(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase<OrchestratorDbContext>();
@@ -31,8 +34,10 @@ internal static class OrchestratorExtensions
             bus.AddPostgresOutbox<OrchestratorDbContext>(outbox => outbox.UseBusOutbox());
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<OrchestratorDbContext>(context));
             bus.AddConsumer<StartRunConsumer>();
+            // On the saga's queue: ReportReady keeps arriving where it always has.
+            bus.AddConsumer<ReportReadyConsumer>().Endpoint(e => e.Name = RunsEndpoint);
             bus.AddSagaStateMachine<RunStateMachine, RunRecord>()
-                .Endpoint(e => e.Name = "runs")
+                .Endpoint(e => e.Name = RunsEndpoint)
                 .PostgresRepository(r => r.ExistingDbContext<OrchestratorDbContext>());
         });
 

@@ -7,7 +7,8 @@ namespace RunMesh.Orchestrator.Runs;
 /// <summary>
 /// The run lifecycle of DESIGN.md: <c>Pending → Running → (AwaitingApproval ↔ Running) → Completed | Failed | Aborted |
 /// Cancelled</c>. Terminal states are not MassTransit's <c>Final</c>: the row stays as the run's permanent record, still
-/// receives <see cref="ReportReady"/>, and a failed run can be retried. Admission creates the row in <see cref="Pending"/>
+/// receives <see cref="ReportReady"/> (recorded by <see cref="ReportReadyConsumer"/> without loading the saga), and a
+/// failed run can be retried. Admission creates the row in <see cref="Pending"/>
 /// and takes the <see cref="Admitted"/> step itself, in the same transaction (<c>RunStep.ForAdmission</c>); the event
 /// stays for rows an earlier version left <see cref="Pending"/> with a <see cref="RunAdmitted"/> on its way. No message
 /// creates a run here. What each message does is in <see cref="RunStep"/>;
@@ -26,7 +27,6 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
         Event(() => ApprovalDecided, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => CancelRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => RetryRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
-        Event(() => ReportReady, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
 
         InstanceState(x => x.CurrentState);
 
@@ -48,9 +48,6 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
 
         During(Failed,
             When(RetryRequested).Step((step, c) => step.RetryAsync(c.Message, c.MessageId)).MoveToTarget(this));
-
-        DuringAny(
-            When(ReportReady).Step((step, c) => { step.RecordReport(c.Message); return Task.CompletedTask; }));
 
         // Everything else — a late result, a decision for an attempt the run no longer waits on, a cancel of a finished
         // run — is recorded as message.ignored and otherwise ignored (DESIGN.md Run lifecycle step 4).
@@ -97,8 +94,6 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
     public Event<CancelRun> CancelRequested { get; private set; } = null!;
 
     public Event<RetryRun> RetryRequested { get; private set; } = null!;
-
-    public Event<ReportReady> ReportReady { get; private set; } = null!;
 
     /// <summary>The state machine state for a run state.</summary>
     internal State StateOf(ContractRunState state) => state switch

@@ -412,7 +412,7 @@ internal sealed partial class RunStep
         }
     }
 
-    // ---- cancel, timeout, retry, report ------------------------------------------------------------------------
+    // ---- cancel, timeout, retry ------------------------------------------------------------------------------
 
     public async Task CancelAsync(CancelRun message)
     {
@@ -463,23 +463,6 @@ internal sealed partial class RunStep
         }, $"retried:{Run.Generation}");
         await _journal.SetDeadlineAsync(new RunDeadlineEntry(Run.CorrelationId, DeadlineKind.Run, Now.AddSeconds(Run.Definition.TimeoutSeconds), Generation: Run.Generation + 1), _cancellationToken);
         await DispatchAsync(phase.LastAttempt + 1, feedback: null, RunOutcome.RunRetried);
-    }
-
-    public void RecordReport(ReportReady message)
-    {
-        if (message.Generation < (Run.ReportGeneration ?? 0))
-        {
-            return;
-        }
-
-        Run.ReportUrl = message.ReportUrl;
-        Run.ReportGeneration = message.Generation;
-        Record(RunEventTypes.ReportReady, new JsonObject
-        {
-            ["generation"] = message.Generation,
-            ["reportUrl"] = message.ReportUrl,
-            ["manifestDigest"] = message.ManifestDigest,
-        }, $"report:{message.Generation}");
     }
 
     /// <summary>A message that arrived for an attempt, approval or timer the run no longer waits on: recorded, otherwise ignored.</summary>

@@ -76,27 +76,18 @@ public sealed class ApprovalServiceTests(ApprovalsFixture fixture) : IAsyncLifet
         destinations.ShouldNotContain("run-finished");
     }
 
-    /// <summary>RunFinished messages the approval service has consumed so far (MassTransit's consume counter on its /metrics).</summary>
-    private async Task<double> RunFinishedConsumedAsync()
-    {
-        var metrics = await fixture.Mesh.Service("approval").Http.GetStringAsync("/metrics");
-        return metrics.Split('\n')
-            .Where(line => line.StartsWith("messaging_masstransit_consume_", StringComparison.Ordinal) && line.Contains("_total{", StringComparison.Ordinal)
-                && line.Contains("RunFinished", StringComparison.Ordinal))
-            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-    }
-
     [Fact]
     public async Task A_RunFinished_of_a_run_without_gates_is_consumed_without_touching_the_database()
     {
         var (gateless, gated) = (NewId.NextGuid(), NewId.NextGuid());
         var messageIds = new[] { NewId.NextGuid(), NewId.NextGuid() };
-        var consumed = await RunFinishedConsumedAsync();
+        var approval = fixture.Mesh.Service("approval");
+        var consumed = await approval.MessagesConsumedAsync(nameof(RunFinished));
 
         await Bus.Publish(Finished(gateless, generation: 1) with { ApprovalGates = 0 }, context => context.MessageId = messageIds[0]);
         await Bus.Publish(Finished(gated, generation: 1) with { ApprovalGates = 1 }, context => context.MessageId = messageIds[1]);
 
-        await Eventually.UntilAsync(RunFinishedConsumedAsync, count => count >= consumed + 2, TimeSpan.FromSeconds(30),
+        await Eventually.UntilAsync(() => approval.MessagesConsumedAsync(nameof(RunFinished)), count => count >= consumed + 2, TimeSpan.FromSeconds(30),
             "the approval service to consume both RunFinished messages", () => fixture.Mesh.Service("approval").LogTail(20));
         await Eventually.UntilAsync(
             async () => await fixture.CountApprovalRowsAsync("SELECT count(*) FROM run_endings WHERE run_id = @id", ("id", gated)) == 1,

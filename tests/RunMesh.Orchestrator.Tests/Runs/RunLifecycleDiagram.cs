@@ -57,8 +57,9 @@ public static class RunLifecycleDiagram
         }
 
         text.Append("```\n\n");
-        text.Append("Messages a state handles without moving the run: `ReportReady` is recorded as `report.ready`; every other\n");
-        text.Append("one is recorded as `message.ignored` and changes nothing.\n\n");
+        text.Append("Messages a state handles without moving the run are recorded as `message.ignored` and change nothing.\n");
+        text.Append("`ReportReady` is not an event of the state machine: `ReportReadyConsumer` records it as `report.ready` in any\n");
+        text.Append("state with one statement, without loading the saga.\n\n");
         text.Append("| state | moves the run | recorded, the run stays |\n|---|---|---|\n");
         foreach (var state in states)
         {

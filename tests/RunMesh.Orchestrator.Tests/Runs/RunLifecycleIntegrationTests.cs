@@ -98,6 +98,50 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_is_recorded_once_per_generation_and_an_older_or_repeated_one_changes_nothing()
+    {
+        var orchestrator = await StartAsync("orchestrator", "Orchestrator");
+        var runId = NewId.NextGuid();
+        await using (var db = Open())
+        {
+            // A run that has finished twice, as a saga pass leaves it; no event yet, so the log must stay gap-free from 1.
+            var run = RunSagaHarness.PendingRun(runId, RunSagaHarness.Phase("spec"));
+            run.CurrentState = "Completed";
+            run.Generation = 2;
+            db.Runs.Add(run);
+            await db.SaveChangesAsync();
+        }
+
+        ReportReady Report(int generation, string url) =>
+            new() { RunId = runId, Generation = generation, ReportUrl = url, ManifestDigest = "sha256:" + new string('d', 64) };
+        var consumedBefore = await orchestrator.MessagesConsumedAsync(nameof(ReportReady));
+
+        await _bus.Publish(Report(2, "/second"));
+        await Eventually.UntilAsync(async () => { await using var db = Open(); return (await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId)).ReportGeneration; },
+            generation => generation == 2, s_timeout, "generation 2's report to be recorded", () => orchestrator.LogTail());
+        await _bus.Publish(Report(1, "/late-first"));
+        await _bus.Publish(Report(2, "/second-again"));
+        await _bus.Publish(Report(3, "/third"));
+        await _bus.Publish(Report(3, "/unknown-run") with { RunId = NewId.NextGuid() });
+        await Eventually.UntilAsync(() => orchestrator.MessagesConsumedAsync(nameof(ReportReady)), count => count >= consumedBefore + 5, s_timeout,
+            "the orchestrator to consume all five ReportReady messages", () => orchestrator.LogTail());
+
+        await using (var db = Open())
+        {
+            var run = await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId);
+            run.ReportGeneration.ShouldBe(3);
+            run.ReportUrl.ShouldBe("/third");
+            run.EventSeq.ShouldBe(2);
+            var reports = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId).OrderBy(e => e.Seq).ToListAsync();
+            reports.Select(e => (e.Seq, e.Type, e.IdempotencyKey)).ShouldBe([(1L, RunEventTypes.ReportReady, "report:2"), (2L, RunEventTypes.ReportReady, "report:3")]);
+            reports[1].Payload["reportUrl"]!.GetValue<string>().ShouldBe("/third");
+        }
+
+        // Nothing failed on the way: recorded again, a repeated generation would break the event log's unique key.
+        (await _broker.QueueDepthAsync("runs_error") ?? 0).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task An_admitted_run_completes_through_the_real_worker_with_a_repair()
     {
         var orchestrator = await StartAsync("orchestrator", "Orchestrator");

@@ -54,6 +54,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Whether the process is running.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>
+    /// Messages of <paramref name="messageType"/> (a contract's name, e.g. <c>ReportReady</c>) its consumers have consumed
+    /// so far: MassTransit's consume counter on the service's <c>/metrics</c>, summed over its consumers.
+    /// </summary>
+    public async Task<double> MessagesConsumedAsync(string messageType)
+    {
+        var metrics = await Http.GetStringAsync("/metrics");
+        return metrics.Split('\n')
+            .Where(line => line.StartsWith("messaging_masstransit_consume_", StringComparison.Ordinal) && line.Contains("_total{", StringComparison.Ordinal)
+                && line.Contains(messageType, StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Starts the process (it is not ready yet: see <see cref="WaitUntilReadyAsync"/>).</summary>
     public void Start()
     {
