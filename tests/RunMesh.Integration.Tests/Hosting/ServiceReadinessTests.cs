@@ -60,6 +60,34 @@ public sealed class ServiceReadinessTests
         await setup.Service.WaitUntilReadyAsync(s_timeout);
     }
 
+    [Fact]
+    public async Task Service_that_cannot_bind_its_port_is_not_taken_for_ready_because_another_process_answers_there()
+    {
+        await using var first = await ProxiedService.StartAsync("phase-worker", "PhaseWorker", withDatabase: false);
+        await first.Service.WaitUntilReadyAsync(s_timeout);
+
+        // A second worker told to use the same port: Kestrel refuses to bind, while the first one answers ready there.
+        await using var second = new ServiceProcess("phase-worker-2", "PhaseWorker", first.Configuration, first.Service.Port);
+        second.Start();
+
+        var failure = await Should.ThrowAsync<Exception>(() => second.WaitUntilReadyAsync(s_timeout));
+        failure.Message.ShouldContain("address already in use", Case.Insensitive);
+        (await first.Service.ReadyAsync()).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Ports_handed_out_are_distinct_and_free_to_listen_on()
+    {
+        var ports = Enumerable.Range(0, 50).Select(_ => ServiceProcess.FreePort()).ToList();
+
+        ports.Distinct().Count().ShouldBe(ports.Count);
+        foreach (var port in ports.Take(5))
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+        }
+    }
+
     private static Task WaitForCheckAsync(ServiceProcess service, string check, bool expectHealthy) =>
         Eventually.UntilAsync(
             async () =>
@@ -86,6 +114,9 @@ public sealed class ServiceReadinessTests
 
         public TcpProxy? DatabaseProxy { get; init; }
 
+        /// <summary>The configuration the service was started with.</summary>
+        public required IReadOnlyDictionary<string, string> Configuration { get; init; }
+
         public static async Task<ProxiedService> StartAsync(string name, string project, bool withDatabase, bool cutDatabaseBeforeStart = false)
         {
             var servers = await TestServers.GetAsync();
@@ -110,7 +141,7 @@ public sealed class ServiceReadinessTests
 
             var service = new ServiceProcess(name, project, configuration);
             service.Start();
-            return new ProxiedService { Service = service, BrokerProxy = brokerProxy, DatabaseProxy = databaseProxy, _database = database, _broker = broker };
+            return new ProxiedService { Service = service, Configuration = configuration, BrokerProxy = brokerProxy, DatabaseProxy = databaseProxy, _database = database, _broker = broker };
         }
 
         public async ValueTask DisposeAsync()

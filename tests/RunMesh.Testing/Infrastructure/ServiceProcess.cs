@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace RunMesh.Testing.Infrastructure;
 
@@ -21,6 +20,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _log = new();
     private readonly IReadOnlyDictionary<string, string> _configuration;
     private Process? _process;
+
+    /// <summary>Whether the process started last logged ASP.NET Core's "Now listening on" line for its own address.</summary>
+    private volatile bool _listening;
 
     /// <summary>Describes a service process; call <see cref="Start"/> to run it.</summary>
     public ServiceProcess(string name, string project, IReadOnlyDictionary<string, string> configuration, int? port = null)
@@ -106,6 +108,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment["DOTNET_JitStdOutFile"] = Path.Combine(jitSummaryDirectory, $"{Name}.jit.txt");
         }
 
+        _listening = false;
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -116,10 +119,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         Append($"--- started pid {process.Id}");
     }
 
-    /// <summary>Waits until <c>/health/ready</c> answers 200; on timeout the failure carries the log tail.</summary>
+    /// <summary>
+    /// Waits until this process says it listens on its port and <c>/health/ready</c> answers 200; on timeout the failure
+    /// carries the log tail. The listening line matters: without it a 200 could come from another process that took
+    /// the port, while this one is failing to bind it.
+    /// </summary>
     public Task WaitUntilReadyAsync(TimeSpan? timeout = null) =>
         Eventually.UntilAsync(
-            async () => IsRunning ? await ReadyAsync() : throw new InvalidOperationException($"{Name} exited.{Environment.NewLine}{LogTail()}"),
+            async () => IsRunning
+                ? _listening && await ReadyAsync()
+                : throw new InvalidOperationException($"{Name} exited.{Environment.NewLine}{LogTail()}"),
             timeout ?? TimeSpan.FromSeconds(60),
             $"{Name} to report ready",
             () => LogTail());
@@ -191,17 +200,17 @@ public sealed class ServiceProcess : IAsyncDisposable
             return;
         }
 
+        if (line.Contains($"Now listening on: {BaseAddress.GetLeftPart(UriPartial.Authority)}", StringComparison.Ordinal))
+        {
+            _listening = true;
+        }
+
         _log.Enqueue(line);
         while (_log.Count > MaxLogLines && _log.TryDequeue(out _))
         {
         }
     }
 
-    /// <summary>A free loopback port (the OS picks it).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A free loopback port, reserved for this test process until it ends (see <see cref="PortReservations"/>).</summary>
+    public static int FreePort() => PortReservations.Reserve();
 }
