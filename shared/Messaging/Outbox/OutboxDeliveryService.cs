@@ -1,5 +1,4 @@
 using MassTransit;
-using MassTransit.Middleware.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,8 +13,10 @@ namespace RunMesh.Messaging.Outbox;
 /// <item>messages consumers committed but never delivered — the process died between the commit and the delivery,
 /// or the delivery failed and the message went to the error queue. The official package finishes those only if the
 /// same message happens to be redelivered;</item>
-/// <item>bus outboxes (messages published outside consumers, committed by the caller's <c>SaveChanges</c>); a
-/// committed scope wakes the service at once.</item>
+/// <item>bus outboxes (messages published outside consumers, committed by the caller's <c>SaveChanges</c>) that the
+/// committing scope did not send itself (<see cref="PostgresOutboxOptions.DeliverAtCommit"/>): a failed send, or a
+/// process that died first. Like inbox rows, they qualify <see cref="PostgresOutboxOptions.SweepAfter"/> after their
+/// commit, so a sweep never races the scope's own send.</item>
 /// </list>
 /// Each inbox row is delivered in its own transaction that holds its row, and the bus outboxes of a sweep in one
 /// transaction that holds theirs (<c>FOR UPDATE SKIP LOCKED</c>, so a live pass or another instance is never waited
@@ -32,7 +33,6 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
 {
     private readonly PostgresOutboxOptions _options = optionsMonitor.Get(PostgresOutboxOptions.NameFor(typeof(TDbContext)));
     private readonly TimeProvider _clock = provider.GetService<TimeProvider>() ?? TimeProvider.System;
-    private readonly IBusOutboxNotification? _notification = provider.GetService<IBusOutboxNotification>();
     private readonly StoredMessageSender _sender = new(bus, logger);
     private DateTime _nextInboxSweep = DateTime.MinValue;
 
@@ -82,10 +82,6 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
                 var backoff = _options.QueryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(faults, 16));
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(backoff, _options.MaxFaultBackoff.TotalMilliseconds)), _clock, stoppingToken);
             }
-            else if (_notification is not null)
-            {
-                await _notification.WaitForDelivery(stoppingToken); // A committed bus outbox, or QueryDelay.
-            }
             else
             {
                 await Task.Delay(_options.QueryDelay, _clock, stoppingToken);
@@ -102,14 +98,12 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(_options.QueryTimeout);
 
-        // Bus outboxes first: a committed request wakes the service for them, and they are locked and read in the
-        // delivering transaction itself (no separate listing query on the path of every API-published message).
-        var (result, lockedOutboxes) = await DeliverOutboxesAsync(timeout.Token);
+        // Bus outboxes are locked and read in the delivering transaction itself (no separate listing query).
+        var now = UtcClock.Now(_clock);
+        var (result, lockedOutboxes) = await DeliverOutboxesAsync(now - _options.SweepAfter, timeout.Token);
         var sweep = new SweepResult(0, 0, Full: lockedOutboxes == _options.QueryMessageLimit).Add(result);
 
-        // Undelivered consumer messages only qualify SweepAfter after their commit: looking for them once per
-        // QueryDelay is enough, not on every wake-up.
-        var now = UtcClock.Now(_clock);
+        // A full batch of outboxes makes the service sweep again at once: inbox rows are still looked for once per QueryDelay.
         if (now < _nextInboxSweep)
         {
             return sweep;
@@ -179,13 +173,13 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     /// its position. One lock, one read and one delete for the whole batch, instead of a transaction per outbox, which
     /// capped API-published messages at a few hundred a second.
     /// </summary>
-    private async Task<(SendOutcome Outcome, int Locked)> DeliverOutboxesAsync(CancellationToken cancellationToken)
+    private async Task<(SendOutcome Outcome, int Locked)> DeliverOutboxesAsync(DateTime createdBefore, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
 
-        var locked = await RowLocks.TryLockOldestOutboxesAsync(db, _options.QueryMessageLimit, cancellationToken);
+        var locked = await RowLocks.TryLockOldestOutboxesAsync(db, _options.QueryMessageLimit, createdBefore, cancellationToken);
         if (locked.Count == 0)
         {
             return default; // None waiting, or other instances are delivering them.

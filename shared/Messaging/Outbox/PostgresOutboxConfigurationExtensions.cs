@@ -2,12 +2,10 @@ using MassTransit;
 using MassTransit.Configuration;
 using MassTransit.DependencyInjection;
 using MassTransit.Middleware;
-using MassTransit.Middleware.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace RunMesh.Messaging.Outbox;
 
@@ -34,10 +32,10 @@ public static class PostgresOutboxConfigurationExtensions
         configure?.Invoke(options);
 
         configurator.TryAddScoped<IOutboxContextFactory<TDbContext>, PostgresOutboxContextFactory<TDbContext>>();
-        if (!configurator.Any(service => service.ServiceType == typeof(InboxDeliveryMarkWriter<TDbContext>)))
+        if (!configurator.Any(service => service.ServiceType == typeof(DeliveryMarkWriter<TDbContext>)))
         {
-            configurator.AddSingleton<InboxDeliveryMarkWriter<TDbContext>>();
-            configurator.AddSingleton<IHostedService>(provider => provider.GetRequiredService<InboxDeliveryMarkWriter<TDbContext>>());
+            configurator.AddSingleton<DeliveryMarkWriter<TDbContext>>();
+            configurator.AddSingleton<IHostedService>(provider => provider.GetRequiredService<DeliveryMarkWriter<TDbContext>>());
         }
 
         configurator.AddOptions<PostgresOutboxOptions>(PostgresOutboxOptions.NameFor(typeof(TDbContext)))
@@ -46,8 +44,8 @@ public static class PostgresOutboxConfigurationExtensions
         if (options.BusOutbox)
         {
             configurator.ReplaceScoped<IScopedBusContextProvider<IBus>, PostgresScopedBusContextProvider<IBus, TDbContext>>();
-            configurator.TryAddSingleton<IBusOutboxNotification>(provider => new OutboxDeliverySignal(
-                provider.GetRequiredService<IOptionsMonitor<PostgresOutboxOptions>>(), PostgresOutboxOptions.NameFor(typeof(TDbContext))));
+            // Tells each scope's bus outbox when its transaction committed, so it sends at once (DeliverAtCommit).
+            configurator.ConfigureDbContext<TDbContext>(db => db.AddInterceptors(BusOutboxCommits.Instance), ServiceLifetime.Singleton);
         }
 
         if (options.DeliveryService)
@@ -114,6 +112,7 @@ public static class PostgresOutboxConfigurationExtensions
         to.MessageDeliveryLimit = from.MessageDeliveryLimit;
         to.MessageDeliveryTimeout = from.MessageDeliveryTimeout;
         to.SweepAfter = from.SweepAfter;
+        to.DeliverAtCommit = from.DeliverAtCommit;
         to.MaxFaultBackoff = from.MaxFaultBackoff;
         to.AbandonAfter = from.AbandonAfter;
         to.DeliveryService = from.DeliveryService;

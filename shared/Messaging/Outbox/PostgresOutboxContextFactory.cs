@@ -21,7 +21,7 @@ namespace RunMesh.Messaging.Outbox;
 /// <item>the delivery, right after that commit: the stored messages are sent from memory
 /// (<see cref="CommittedOutboxDelivery{TMessage}"/>) and the broker message is acknowledged; the row's delivered mark
 /// and the deletion of its messages are written a moment later, batched with other messages' marks
-/// (<see cref="InboxDeliveryMarkWriter{TDbContext}"/>).</item>
+/// (<see cref="DeliveryMarkWriter{TDbContext}"/>).</item>
 /// </list>
 /// A duplicate claims the row and finds it consumed: delivered → acknowledged without running the consumer; not
 /// delivered → delivered in a transaction that holds the row, unless it is a fresh duplicate of a message consumed
@@ -36,7 +36,7 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
     where TDbContext : DbContext
 {
     private readonly TimeProvider _clock = provider.GetService<TimeProvider>() ?? TimeProvider.System;
-    private readonly InboxDeliveryMarkWriter<TDbContext> _marks = provider.GetRequiredService<InboxDeliveryMarkWriter<TDbContext>>();
+    private readonly DeliveryMarkWriter<TDbContext> _marks = provider.GetRequiredService<DeliveryMarkWriter<TDbContext>>();
     private readonly TimeSpan _sweepAfter = optionsMonitor.Get(PostgresOutboxOptions.NameFor(typeof(TDbContext))).SweepAfter;
 
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)

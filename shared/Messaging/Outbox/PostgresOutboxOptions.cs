@@ -25,8 +25,9 @@ public sealed class PostgresOutboxOptions
     public TimeSpan MessageDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long after its consumer committed an undelivered inbox row is left to the consuming pass before the
-    /// delivery service takes it over (a crash between commit and delivery, or a message that went to the error queue).
+    /// How long after its commit an undelivered inbox row or bus outbox is left to the code that committed it before the
+    /// delivery service takes it over (a crash between commit and delivery, a failed send, or a message that went to the
+    /// error queue).
     /// </summary>
     public TimeSpan SweepAfter { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -50,6 +51,12 @@ public sealed class PostgresOutboxOptions
     /// store messages in the DbContext, committed by the caller's <c>SaveChanges</c> (see <see cref="UseBusOutbox"/>).
     /// </summary>
     public bool BusOutbox { get; set; }
+
+    /// <summary>
+    /// Whether a committed bus outbox is sent at once from memory by the scope that committed it (the delivery service
+    /// only takes it over after <see cref="SweepAfter"/>). Off, only the delivery service sends bus outboxes.
+    /// </summary>
+    public bool DeliverAtCommit { get; set; } = true;
 
     /// <summary>Turns the bus outbox on (MassTransit: <c>o.UseBusOutbox()</c>).</summary>
     public void UseBusOutbox() => BusOutbox = true;

@@ -1,6 +1,5 @@
 using MassTransit;
 using MassTransit.DependencyInjection;
-using MassTransit.Middleware.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,13 +15,13 @@ internal sealed class PostgresScopedBusContextProvider<TBus, TDbContext> : IScop
     where TDbContext : DbContext
 {
     public PostgresScopedBusContextProvider(
-        TBus bus, TDbContext db, IBusOutboxNotification notification, Bind<TBus, IClientFactory> clientFactory,
+        TBus bus, TDbContext db, Bind<TBus, IClientFactory> clientFactory,
         Bind<TBus, IScopedConsumeContextProvider> consumeContextProvider, IServiceProvider provider)
     {
         Context = consumeContextProvider.Value.HasContext
             ? new ConsumeContextScopedBusContext(consumeContextProvider.Value.GetContext(), clientFactory.Value)
             : new PostgresBusOutboxContext<TBus, TDbContext>(
-                bus, db, notification, clientFactory.Value, provider, provider.GetService<TimeProvider>() ?? TimeProvider.System);
+                bus, db, clientFactory.Value, provider, provider.GetService<TimeProvider>() ?? TimeProvider.System);
     }
 
     public ScopedBusContext Context { get; }

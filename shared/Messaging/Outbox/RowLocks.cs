@@ -102,17 +102,21 @@ internal static class RowLocks
         return rows.SingleOrDefault();
     }
 
-    /// <summary>Locks the oldest <paramref name="limit"/> bus outboxes that no other instance holds, oldest first.</summary>
-    public static Task<List<OutboxState>> TryLockOldestOutboxesAsync(DbContext db, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Locks the oldest <paramref name="limit"/> bus outboxes created no later than <paramref name="createdBefore"/> that
+    /// no other instance holds, oldest first.
+    /// </summary>
+    public static Task<List<OutboxState>> TryLockOldestOutboxesAsync(DbContext db, int limit, DateTime createdBefore, CancellationToken cancellationToken)
     {
         var sql = StoreNames.Statement(db, "outbox-lock-oldest", model =>
         {
             var type = typeof(OutboxState);
-            return $"SELECT *, xmin FROM {StoreNames.Table(model, type)} " +
-                $"ORDER BY {StoreNames.Column(model, type, nameof(OutboxState.Created))} LIMIT {{0}} FOR UPDATE SKIP LOCKED";
+            var created = StoreNames.Column(model, type, nameof(OutboxState.Created));
+            return $"SELECT *, xmin FROM {StoreNames.Table(model, type)} WHERE {created} <= {{1}} " +
+                $"ORDER BY {created} LIMIT {{0}} FOR UPDATE SKIP LOCKED";
         });
         return EntityFrameworkQueryableExtensions.ToListAsync(
-            db.Set<OutboxState>().FromSqlRaw(sql, limit).AsTracking(), cancellationToken);
+            db.Set<OutboxState>().FromSqlRaw(sql, limit, createdBefore).AsTracking(), cancellationToken);
     }
 
     private static string BuildClaim(IModel model)

@@ -30,6 +30,7 @@ internal static class BusOutboxDrain
         using (var writer = OutboxCellRunner.Build(cell, database, broker, progress, roundTrips, o =>
         {
             o.UseBusOutbox();
+            o.DeliverAtCommit = false; // What is measured is the delivery service's sweep.
             o.DeliveryService = false;
             o.InboxCleanupService = false;
         }))
@@ -52,7 +53,11 @@ internal static class BusOutboxDrain
 
         // The deliverer: its delivery service finds them at its first sweep and keeps sweeping while sweeps are full.
         progress.Begin(batch, "bench-none", count, expectDownstream: true);
-        using var deliverer = OutboxCellRunner.Build(cell, database, broker, progress, roundTrips, o => o.InboxCleanupService = false);
+        using var deliverer = OutboxCellRunner.Build(cell, database, broker, progress, roundTrips, o =>
+        {
+            o.InboxCleanupService = false;
+            o.SweepAfter = TimeSpan.Zero; // Take the stored outboxes at once (they would qualify after SweepAfter).
+        });
         var commandsBefore = roundTrips.Commands + roundTrips.Commits;
         var started = Stopwatch.GetTimestamp();
         await deliverer.StartAsync(cancellationToken);

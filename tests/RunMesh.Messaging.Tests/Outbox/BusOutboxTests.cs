@@ -82,6 +82,46 @@ public sealed class BusOutboxTests(BusOutboxFixture fixture) : IClassFixture<Bus
         (await fixture.ScalarAsync<long>($"SELECT count(*) FROM outbox_message WHERE body LIKE '%{unsaved}%'")).ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Scoped_publish_saved_in_a_transaction_that_rolls_back_is_never_sent_while_a_later_commit_is()
+    {
+        var rolledBack = Guid.NewGuid();
+        var committed = Guid.NewGuid();
+
+        await using (var scope = _host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+            var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+            await using (var transaction = await db.Database.BeginTransactionAsync())
+            {
+                db.Entries.Add(new LedgerEntry { AccountId = rolledBack, Amount = 3m });
+                await publish.Publish(new DepositRecorded(rolledBack, 3m));
+                await db.SaveChangesAsync();
+                await transaction.RollbackAsync();
+            }
+
+            // The same scope goes on: its next transaction commits, and only that one's message may go out.
+            db.ChangeTracker.Clear();
+            await using (var transaction = await db.Database.BeginTransactionAsync())
+            {
+                db.Entries.Add(new LedgerEntry { AccountId = committed, Amount = 4m });
+                await publish.Publish(new DepositRecorded(committed, 4m));
+                await db.SaveChangesAsync();
+                await transaction.CommitAsync();
+            }
+        }
+
+        // The delivery service sleeps (QueryDelay 10 min): the commit itself sent it.
+        await Eventually.UntilAsync(() => Task.FromResult(DepositsFor(committed).Count > 0), s_timeout, "the committed scope's message arrived");
+        await Eventually.UntilAsync(
+            async () => await fixture.Broker.QueueDepthAsync("deposit-recorded-listener") == 0, s_timeout, "the listener queue drained");
+        DepositsFor(rolledBack).ShouldBeEmpty();
+        await Eventually.UntilAsync(
+            async () => await fixture.ScalarAsync<long>($"SELECT count(*) FROM outbox_message WHERE body LIKE '%{committed}%'") == 0,
+            s_timeout, "the sent outbox was deleted");
+        (await fixture.ScalarAsync<long>($"SELECT count(*) FROM outbox_message WHERE body LIKE '%{rolledBack}%'")).ShouldBe(0);
+    }
+
     private List<(DepositRecorded Message, bool LedgerRowVisible)> DepositsFor(Guid account) =>
         _host.Observed().Deposits.Where(d => d.Message.AccountId == account).ToList();
 }

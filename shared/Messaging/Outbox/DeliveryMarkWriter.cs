@@ -7,21 +7,22 @@ using Microsoft.Extensions.Logging;
 namespace RunMesh.Messaging.Outbox;
 
 /// <summary>
-/// Writes the delivered marks of consumed messages off their critical path: a pass that sent its stored messages
-/// hands the mark over and acknowledges at once, and this writer stores the marks of every message that finished
-/// meanwhile in one round trip. Losing marks (a crash, a failed write) loses nothing: the delivery service sends
-/// unmarked messages again after <see cref="PostgresOutboxOptions.SweepAfter"/>, and the receivers' inboxes drop
-/// the copies — the at-least-once delivery the outbox promises anyway.
+/// Records deliveries off their critical path: a pass that sent its stored messages hands the inbox row's delivered
+/// mark over and acknowledges at once, a scope that sent its committed bus outbox hands the outbox over, and this
+/// writer stores every mark that arrived meanwhile in one round trip (deleting the delivered messages and bus outboxes).
+/// Losing marks (a crash, a failed write) loses nothing: the delivery service sends unmarked messages again after
+/// <see cref="PostgresOutboxOptions.SweepAfter"/>, and the receivers' inboxes drop the copies — the at-least-once
+/// delivery the outbox promises anyway.
 /// </summary>
-internal sealed partial class InboxDeliveryMarkWriter<TDbContext>(
+internal sealed partial class DeliveryMarkWriter<TDbContext>(
     IServiceScopeFactory scopes,
-    ILogger<InboxDeliveryMarkWriter<TDbContext>> logger) : BackgroundService
+    ILogger<DeliveryMarkWriter<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
     /// <summary>Most marks written in one round trip.</summary>
     private const int MaxBatch = 512;
 
-    private readonly Channel<InboxDeliveryMark> _marks = Channel.CreateUnbounded<InboxDeliveryMark>(
+    private readonly Channel<DeliveryMark> _marks = Channel.CreateUnbounded<DeliveryMark>(
         new UnboundedChannelOptions { SingleReader = true });
 
     private volatile bool _accepting = true;
@@ -32,7 +33,7 @@ internal sealed partial class InboxDeliveryMarkWriter<TDbContext>(
     /// </summary>
     public async Task MarkAsync(DbContext db, InboxDeliveryMark mark, CancellationToken cancellationToken)
     {
-        if (_accepting && _marks.Writer.TryWrite(mark))
+        if (_accepting && _marks.Writer.TryWrite(new DeliveryMark(mark, null)))
         {
             return;
         }
@@ -40,9 +41,15 @@ internal sealed partial class InboxDeliveryMarkWriter<TDbContext>(
         await InboxDeliveryMark.WriteAsync(db, [mark], cancellationToken);
     }
 
+    /// <summary>
+    /// Hands a sent bus outbox over for deletion. Unlike <see cref="MarkAsync"/> the caller has no DbContext: without a
+    /// running writer the outbox stays, and the delivery service sends it again after SweepAfter (and deletes it).
+    /// </summary>
+    public bool TryForgetBusOutbox(Guid outboxId) => _accepting && _marks.Writer.TryWrite(new DeliveryMark(null, outboxId));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<InboxDeliveryMark>(MaxBatch);
+        var batch = new List<DeliveryMark>(MaxBatch);
         try
         {
             while (await _marks.Reader.WaitToReadAsync(stoppingToken))
@@ -62,10 +69,10 @@ internal sealed partial class InboxDeliveryMarkWriter<TDbContext>(
         // Marks handed over before the stop are still written; later ones are written by their callers.
         _accepting = false;
         _marks.Writer.TryComplete();
-        await WriteAvailableAsync(new List<InboxDeliveryMark>(MaxBatch), cancellationToken);
+        await WriteAvailableAsync(new List<DeliveryMark>(MaxBatch), cancellationToken);
     }
 
-    private async Task WriteAvailableAsync(List<InboxDeliveryMark> batch, CancellationToken cancellationToken)
+    private async Task WriteAvailableAsync(List<DeliveryMark> batch, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -84,7 +91,17 @@ internal sealed partial class InboxDeliveryMarkWriter<TDbContext>(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-                await InboxDeliveryMark.WriteAsync(db, batch, cancellationToken);
+                var inboxes = batch.Where(mark => mark.Inbox is not null).Select(mark => mark.Inbox!.Value).ToList();
+                if (inboxes.Count > 0)
+                {
+                    await InboxDeliveryMark.WriteAsync(db, inboxes, cancellationToken);
+                }
+
+                var outboxes = batch.Where(mark => mark.BusOutbox is not null).Select(mark => mark.BusOutbox!.Value).ToArray();
+                if (outboxes.Length > 0)
+                {
+                    await BusOutboxDeletion.DeleteAsync(db, outboxes, cancellationToken);
+                }
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -96,4 +113,7 @@ internal sealed partial class InboxDeliveryMarkWriter<TDbContext>(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "{Count} delivered marks could not be written; the delivery service will send those messages again: {Reason}")]
     private static partial void LogWriteFailed(ILogger logger, int count, string reason);
+
+    /// <summary>One delivery to record: an inbox row's mark, or a sent bus outbox.</summary>
+    private readonly record struct DeliveryMark(InboxDeliveryMark? Inbox, Guid? BusOutbox);
 }
