@@ -20,12 +20,15 @@ internal static class OrchestratorExtensions
     public static WebApplicationBuilder AddOrchestrator(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase<OrchestratorDbContext>();
+        builder.Services.ConfigureDbContext<OrchestratorDbContext>(
+            db => db.AddInterceptors(DeferredStatements.Interceptor), ServiceLifetime.Singleton);
         builder.Services.AddOptions<OrchestratorOptions>()
             .BindConfiguration(OrchestratorOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<IRunJournal, EfRunJournal>();
         builder.Services.AddScoped<TemplateRegistry>();
+        builder.Services.AddSingleton<ResolvedTemplates>();
         builder.Services.AddScoped<RunAdmission>();
         builder.Services.AddScoped<IdempotencyKeys>();
 

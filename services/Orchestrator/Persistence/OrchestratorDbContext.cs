@@ -38,21 +38,23 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
     /// <summary>Idempotency keys of run starts.</summary>
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
-    /// <summary>Journal writes sent in one round trip just before the next <c>SaveChanges</c>.</summary>
+    /// <summary>Journal writes sent with the next <c>SaveChanges</c>, in the same round trip as its own statements.</summary>
     public DeferredStatements Deferred { get; } = new();
 
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        Deferred.Flush(Database);
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        var saved = base.SaveChanges(acceptAllChangesOnSuccess);
+        Deferred.Flush(Database); // Only what no command of SaveChanges carried (it had nothing of its own to write).
+        return saved;
     }
 
     /// <inheritdoc />
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        await Deferred.FlushAsync(Database, cancellationToken);
-        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        await Deferred.FlushAsync(Database, cancellationToken); // Only what no command of SaveChanges carried.
+        return saved;
     }
 
     /// <inheritdoc />

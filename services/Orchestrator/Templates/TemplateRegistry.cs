@@ -13,7 +13,7 @@ namespace RunMesh.Orchestrator.Templates;
 /// re-registration a no-op, safe under concurrent registrations), listing, reading, and resolving a run's template
 /// reference (<c>name@version</c> or <c>sha256:…</c>) to a <see cref="WorkflowTemplate"/>.
 /// </summary>
-public sealed class TemplateRegistry(OrchestratorDbContext db, TimeProvider clock)
+public sealed class TemplateRegistry(OrchestratorDbContext db, TimeProvider clock, ResolvedTemplates resolved)
 {
     /// <summary>The most templates a page of <see cref="ListAsync"/> holds.</summary>
     public const int MaxPageSize = 200;
@@ -119,7 +119,19 @@ public sealed class TemplateRegistry(OrchestratorDbContext db, TimeProvider cloc
                 return null;
             }
 
-            row = await FindRowAsync(reference[..at], version, cancellationToken);
+            var name = reference[..at];
+            if (resolved.Find(name, version) is { } known)
+            {
+                return known;
+            }
+
+            row = await FindRowAsync(name, version, cancellationToken);
+            if (row is not null)
+            {
+                var template = await LoadAsync(row, cancellationToken);
+                resolved.Remember(name, version, template);
+                return template;
+            }
         }
 
         return row is null ? null : await LoadAsync(row, cancellationToken);

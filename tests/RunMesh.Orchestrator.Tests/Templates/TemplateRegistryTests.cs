@@ -20,13 +20,13 @@ public sealed class TemplateRegistryTests : IAsyncLifetime
     private async Task<TemplateRegistration> RegisterAsync(string text, string contentType = "application/json")
     {
         await using var db = Open();
-        return await new TemplateRegistry(db, TimeProvider.System).RegisterAsync(text, contentType, "test-admin", CancellationToken.None);
+        return await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates()).RegisterAsync(text, contentType, "test-admin", CancellationToken.None);
     }
 
     private async Task<WorkflowTemplate?> FindAsync(string reference)
     {
         await using var db = Open();
-        return await new TemplateRegistry(db, TimeProvider.System).FindAsync(reference, CancellationToken.None);
+        return await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates()).FindAsync(reference, CancellationToken.None);
     }
 
     private static string Named(string name, int version = 1)
@@ -193,7 +193,7 @@ public sealed class TemplateRegistryTests : IAsyncLifetime
         do
         {
             await using var db = Open();
-            var page = await new TemplateRegistry(db, TimeProvider.System).ListAsync(2, cursor, CancellationToken.None);
+            var page = await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates()).ListAsync(2, cursor, CancellationToken.None);
             page.Items.Count.ShouldBeLessThanOrEqualTo(2);
             seen.AddRange(page.Items);
             cursor = page.NextCursor is null ? null : TemplateCursor.TryDecode(page.NextCursor, out var next) ? next : throw new InvalidOperationException();

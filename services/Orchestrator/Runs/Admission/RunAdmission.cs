@@ -20,10 +20,20 @@ public sealed class RunAdmission(
     ILoggerFactory loggers, TimeProvider clock)
 {
     /// <summary>Admits <paramref name="start"/>; <paramref name="publish"/> is the transactional publisher of the caller (bus outbox or consume context).</summary>
-    public async Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken)
+    public Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        AdmitAsync(start, publish, runIdMayExist: true, cancellationToken);
+
+    /// <summary>
+    /// Admits <paramref name="start"/> whose <see cref="StartRun.RunId"/> the caller has just generated (<c>NewId</c>, as
+    /// <c>POST /api/runs</c> does): such an id names no run yet, so it is not looked up.
+    /// </summary>
+    public Task<AdmissionOutcome> AdmitWithNewRunIdAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        AdmitAsync(start, publish, runIdMayExist: false, cancellationToken);
+
+    private async Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, bool runIdMayExist, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(start);
-        if (await FindExistingAsync(start.RunId, cancellationToken) is { } existing)
+        if (runIdMayExist && await FindExistingAsync(start.RunId, cancellationToken) is { } existing)
         {
             return new AdmissionOutcome.AlreadyExists(existing);
         }

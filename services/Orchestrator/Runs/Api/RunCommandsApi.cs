@@ -111,7 +111,7 @@ public static class RunCommandsApi
                 ParentRunId = start.ParentRunId,
                 RequestedBy = identity,
             };
-            var outcome = await admission.AdmitAsync(message, publish, cancellationToken);
+            var outcome = await admission.AdmitWithNewRunIdAsync(message, publish, cancellationToken);
             var (status, answer) = Answer(outcome);
             if (key.Length > 0 && status < 500 && answer is JsonObject json)
             {
