@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using RunMesh.Hosting.Database;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Testing.Infrastructure;
@@ -22,11 +23,11 @@ internal sealed class MigratedOrchestratorDatabase : IAsyncDisposable
         return database;
     }
 
-    /// <summary>A DbContext on this database, configured as the service configures it.</summary>
-    public OrchestratorDbContext Open()
+    /// <summary>A DbContext on this database, configured as the service configures it (plus <paramref name="interceptors"/>).</summary>
+    public OrchestratorDbContext Open(params IInterceptor[] interceptors)
     {
         var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
-        options.UseServiceDatabase(ConnectionString);
+        options.UseServiceDatabase(ConnectionString).AddInterceptors([DeferredStatements.Interceptor, .. interceptors]);
         return new OrchestratorDbContext(options.Options);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
@@ -19,7 +20,24 @@ public sealed class RunPersistenceTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
-    private OrchestratorDbContext Open() => _database.Open();
+    private OrchestratorDbContext Open(params IInterceptor[] interceptors) => _database.Open(interceptors);
+
+    /// <summary>The text of every command a <c>SaveChanges</c> executed.</summary>
+    private sealed class SaveChangesCommands : DbCommandInterceptor
+    {
+        public List<string> Texts { get; } = [];
+
+        public override ValueTask<System.Data.Common.DbDataReader> ReaderExecutedAsync(
+            System.Data.Common.DbCommand command, CommandExecutedEventData eventData, System.Data.Common.DbDataReader result, CancellationToken cancellationToken = default)
+        {
+            if (eventData.CommandSource == CommandSource.SaveChanges)
+            {
+                Texts.Add(command.CommandText);
+            }
+
+            return ValueTask.FromResult(result);
+        }
+    }
 
     private static RunRecord NewRun()
     {
@@ -85,6 +103,30 @@ public sealed class RunPersistenceTests : IAsyncLifetime
         await using var check = Open();
         var blob = await check.ArtifactBlobs.SingleAsync(b => b.Digest == digest);
         Digest.Sha256(blob.Content).ShouldBe(digest);
+    }
+
+    [Fact]
+    public async Task Journal_writes_travel_in_the_command_of_SaveChanges_after_its_own_statements()
+    {
+        var run = NewRun();
+        var commands = new SaveChangesCommands();
+        await using (var db = Open(commands))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var journal = new EfRunJournal(db, TimeProvider.System);
+            db.Runs.Add(run);
+            await journal.SetDeadlineAsync(new RunDeadlineEntry(run.CorrelationId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+
+        // One command: the run's INSERT first, then the deadline's upsert (one round trip for both).
+        var command = commands.Texts.ShouldHaveSingleItem();
+        command.IndexOf("INSERT INTO runs", StringComparison.Ordinal).ShouldBeGreaterThanOrEqualTo(0);
+        command.IndexOf("INSERT INTO run_deadlines", StringComparison.Ordinal).ShouldBeGreaterThan(command.IndexOf("INSERT INTO runs", StringComparison.Ordinal));
+        (await CountAsync("SELECT count(*) FROM run_deadlines WHERE run_id::text = @d", run.CorrelationId.ToString())).ShouldBe(1);
+        (await CountAsync("SELECT count(*) FROM runs WHERE run_id::text = @d", run.CorrelationId.ToString())).ShouldBe(1);
     }
 
     [Fact]

@@ -57,6 +57,28 @@ public sealed class TemplateRegistryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_name_and_version_once_resolved_is_not_read_from_the_database_again_by_the_same_process()
+    {
+        var name = NewName();
+        await RegisterAsync(Named(name, 2));
+        var resolved = new ResolvedTemplates();
+        await using (var db = Open())
+        {
+            (await new TemplateRegistry(db, TimeProvider.System, resolved).FindAsync($"{name}@2", CancellationToken.None)).ShouldNotBeNull();
+        }
+
+        // The row goes (no API removes one: this only proves where the second answer comes from).
+        await using (var db = Open())
+        {
+            await db.Templates.Where(t => t.Name == name).ExecuteDeleteAsync();
+            var again = await new TemplateRegistry(db, TimeProvider.System, resolved).FindAsync($"{name}@2", CancellationToken.None);
+            again.ShouldNotBeNull().Reference.ShouldBe($"{name}@2");
+        }
+
+        (await FindAsync($"{name}@2")).ShouldBeNull("another process (a fresh cache) reads the database");
+    }
+
+    [Fact]
     public async Task FindAsync_by_hash_returns_the_registered_template_with_its_canonical_json()
     {
         var name = NewName();
