@@ -8,30 +8,13 @@ namespace RunMesh.Messaging.Outbox;
 internal static class BusOutboxDeletion
 {
     /// <summary>
-    /// Deletes <paramref name="outboxIds"/> in one round trip: a two-statement batch over one array, which Postgres runs
-    /// as one implicit transaction. An outbox the delivery service holds is waited for, then already gone.
+    /// The two statements that delete <paramref name="outboxIds"/>: their messages, then the outboxes (one array each,
+    /// for a <see cref="ContextBatch"/>). An outbox the delivery service holds is waited for, then already gone.
     /// </summary>
-    public static async Task DeleteAsync(DbContext db, Guid[] outboxIds, CancellationToken cancellationToken)
+    public static NpgsqlBatchCommand[] Commands(DbContext db, Guid[] outboxIds)
     {
         var (messages, outboxes) = Statements(db);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            await using var batch = new NpgsqlBatch(connection)
-            {
-                BatchCommands =
-                {
-                    new NpgsqlBatchCommand(messages) { Parameters = { Ids(outboxIds) } },
-                    new NpgsqlBatchCommand(outboxes) { Parameters = { Ids(outboxIds) } },
-                },
-            };
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        return [new NpgsqlBatchCommand(messages) { Parameters = { Ids(outboxIds) } }, new NpgsqlBatchCommand(outboxes) { Parameters = { Ids(outboxIds) } }];
     }
 
     private static NpgsqlParameter Ids(Guid[] outboxIds) =>

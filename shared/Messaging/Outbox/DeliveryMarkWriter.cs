@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace RunMesh.Messaging.Outbox;
 
@@ -91,17 +92,21 @@ internal sealed partial class DeliveryMarkWriter<TDbContext>(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+                // Inbox marks and sent bus outboxes alike: one batch, one round trip.
+                var commands = new List<NpgsqlBatchCommand>(4);
                 var inboxes = batch.Where(mark => mark.Inbox is not null).Select(mark => mark.Inbox!.Value).ToList();
                 if (inboxes.Count > 0)
                 {
-                    await InboxDeliveryMark.WriteAsync(db, inboxes, cancellationToken);
+                    commands.AddRange(InboxDeliveryMark.Commands(db, inboxes));
                 }
 
                 var outboxes = batch.Where(mark => mark.BusOutbox is not null).Select(mark => mark.BusOutbox!.Value).ToArray();
                 if (outboxes.Length > 0)
                 {
-                    await BusOutboxDeletion.DeleteAsync(db, outboxes, cancellationToken);
+                    commands.AddRange(BusOutboxDeletion.Commands(db, outboxes));
                 }
+
+                await ContextBatch.ExecuteAsync(db, commands, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

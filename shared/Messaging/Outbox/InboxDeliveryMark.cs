@@ -21,47 +21,34 @@ internal readonly record struct InboxDeliveryMark(long InboxId, Guid MessageId, 
     /// Writes many marks in one round trip: a two-statement batch over arrays, which Postgres runs as one implicit
     /// transaction. Rows are updated in id order, so two writers never wait on each other in a cycle.
     /// </summary>
-    public static async Task WriteAsync(DbContext db, IReadOnlyCollection<InboxDeliveryMark> marks, CancellationToken cancellationToken)
+    public static Task WriteAsync(DbContext db, IReadOnlyCollection<InboxDeliveryMark> marks, CancellationToken cancellationToken) =>
+        ContextBatch.ExecuteAsync(db, Commands(db, marks), cancellationToken);
+
+    /// <summary>The two statements that write <paramref name="marks"/>: delete their messages, mark their rows.</summary>
+    public static NpgsqlBatchCommand[] Commands(DbContext db, IReadOnlyCollection<InboxDeliveryMark> marks)
     {
         var ordered = marks.OrderBy(mark => mark.InboxId).ToArray();
         var (delete, update) = Statements(db);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            await using var batch = new NpgsqlBatch(connection)
-            {
-                BatchCommands =
+        return
+            [
+                new NpgsqlBatchCommand(delete)
                 {
-                    new NpgsqlBatchCommand(delete)
+                    Parameters =
                     {
-                        Parameters =
-                        {
-                            new() { Value = ordered.Select(mark => mark.MessageId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                            new() { Value = ordered.Select(mark => mark.ConsumerId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
-                        },
-                    },
-                    new NpgsqlBatchCommand(update)
-                    {
-                        Parameters =
-                        {
-                            new() { Value = ordered.Select(mark => mark.InboxId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
-                            new() { Value = ordered.Select(mark => mark.Delivered).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
-                            new()
-                            {
-                                Value = ordered.Select(mark => mark.LastSequenceNumber).ToArray(),
-                                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
-                            },
-                        },
+                        new() { Value = ordered.Select(mark => mark.MessageId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                        new() { Value = ordered.Select(mark => mark.ConsumerId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
                     },
                 },
-            };
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+                new NpgsqlBatchCommand(update)
+                {
+                    Parameters =
+                    {
+                        new() { Value = ordered.Select(mark => mark.InboxId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                        new() { Value = ordered.Select(mark => mark.Delivered).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                        new() { Value = ordered.Select(mark => mark.LastSequenceNumber).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                    },
+                },
+            ];
     }
 
     private static (string Delete, string Update) Statements(DbContext db)

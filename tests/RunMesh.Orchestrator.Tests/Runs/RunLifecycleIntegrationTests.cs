@@ -126,6 +126,11 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
         await Eventually.UntilAsync(() => orchestrator.MessagesConsumedAsync(nameof(ReportReady)), count => count >= consumedBefore + 5, s_timeout,
             "the orchestrator to consume all five ReportReady messages", () => orchestrator.LogTail());
 
+        // The consume counter moves when the consumer returns, before its outbox transaction commits: wait for the commit
+        // of the one message that changes the row.
+        await Eventually.UntilAsync(async () => { await using var db = Open(); return (await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId)).ReportGeneration; },
+            generation => generation == 3, s_timeout, "generation 3's report to be committed", () => orchestrator.LogTail());
+
         await using (var db = Open())
         {
             var run = await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId);
