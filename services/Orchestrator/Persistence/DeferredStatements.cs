@@ -36,6 +36,9 @@ public sealed partial class DeferredStatements
     /// <summary>Defers <paramref name="sql"/> (positional parameters <c>$1</c>, <c>$2</c>, … in the order given).</summary>
     public void Add(string sql, params NpgsqlParameter[] parameters) => _pending.Add((sql, parameters));
 
+    /// <summary>Drops what waits unsent (a new lease of a pooled DbContext starts with nothing deferred).</summary>
+    public void Clear() => _pending.Clear();
+
     /// <summary>A parameter of a given type; <c>null</c> becomes SQL NULL of that type.</summary>
     public static NpgsqlParameter Value(object? value, NpgsqlDbType type) =>
         new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

@@ -38,8 +38,26 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
     /// <summary>Idempotency keys of run starts.</summary>
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
-    /// <summary>Journal writes sent with the next <c>SaveChanges</c>, in the same round trip as its own statements.</summary>
-    public DeferredStatements Deferred { get; } = new();
+    private readonly DeferredStatements _deferred = new();
+    private int _deferredLease;
+
+    /// <summary>
+    /// Journal writes sent with the next <c>SaveChanges</c>, in the same round trip as its own statements. The instance
+    /// is pooled: each lease starts with none, so what a failed pass left unsent never reaches the next user.
+    /// </summary>
+    public DeferredStatements Deferred
+    {
+        get
+        {
+            if (_deferredLease != ContextId.Lease)
+            {
+                _deferred.Clear();
+                _deferredLease = ContextId.Lease;
+            }
+
+            return _deferred;
+        }
+    }
 
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

@@ -26,12 +26,11 @@ public static class DatabaseExtensions
                 $"ConnectionStrings:{ConnectionStringName} is not configured (set ConnectionStrings__{ConnectionStringName}).");
         }
 
-        // The options never change, so they are built once, not in every scope (that was a visible share of the CPU
-        // of each consumed message).
-        builder.Services.AddDbContext<TDbContext>(
-            options => options.UseServiceDatabase(connectionString),
-            contextLifetime: ServiceLifetime.Scoped,
-            optionsLifetime: ServiceLifetime.Singleton);
+        // Pooled: a scope leases an instance whose internal services are built already. Building them in every scope
+        // (every consumed message and request) was 7-8 % of a service's CPU. The options never change either, so they
+        // are built once. A pooled context is reset by EF Core on return; state of our own that hangs off a context
+        // (the orchestrator's deferred statements, the outbox's watchers) starts over with each lease.
+        builder.Services.AddDbContextPool<TDbContext>(options => options.UseServiceDatabase(connectionString));
 
         // Registered before the bus (AddServiceBus comes later in every service), so consumers never
         // run against a schema that is not migrated yet.

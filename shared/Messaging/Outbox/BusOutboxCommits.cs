@@ -36,8 +36,17 @@ internal sealed class BusOutboxCommits : DbTransactionInterceptor, ISaveChangesI
     /// <summary>Watches <paramref name="db"/>'s commits for <paramref name="outbox"/> (one outbox per DbContext).</summary>
     public static void Watch(DbContext db, ICommittedBusOutbox outbox) => s_watched.AddOrUpdate(db, outbox);
 
-    /// <summary>Stops watching <paramref name="db"/>.</summary>
-    public static void Forget(DbContext db) => s_watched.Remove(db);
+    /// <summary>
+    /// Stops watching <paramref name="db"/> for <paramref name="outbox"/>. DbContexts are pooled: once returned, the
+    /// same instance may already serve another scope's outbox, which must stay watched.
+    /// </summary>
+    public static void Forget(DbContext db, ICommittedBusOutbox outbox)
+    {
+        if (s_watched.TryGetValue(db, out var watched) && ReferenceEquals(watched, outbox))
+        {
+            s_watched.Remove(db);
+        }
+    }
 
     public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData)
     {

@@ -115,7 +115,7 @@ internal sealed class PostgresBusOutboxContext<TBus, TDbContext> : ScopedBusCont
     {
         if (_options.DeliverAtCommit)
         {
-            BusOutboxCommits.Forget(_db);
+            BusOutboxCommits.Forget(_db, this);
         }
     }
 

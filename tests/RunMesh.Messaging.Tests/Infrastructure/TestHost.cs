@@ -37,7 +37,8 @@ public static class TestHost
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<Observed>();
         builder.Services.AddSingleton<CommitFailureInjector>();
-        builder.Services.AddDbContext<LedgerDbContext>((services, options) => options
+        // Pooled, as every service registers its DbContext: the outbox must not carry state from one lease to the next.
+        builder.Services.AddDbContextPool<LedgerDbContext>((services, options) => options
             .UseTestDatabase(databaseConnectionString ?? fixture.Database.ConnectionString)
             .AddInterceptors(services.GetRequiredService<CommitFailureInjector>()));
         services?.Invoke(builder.Services);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using RunMesh.Hosting.Database;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Testing.Infrastructure;
@@ -29,6 +30,14 @@ internal sealed class MigratedOrchestratorDatabase : IAsyncDisposable
         var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
         options.UseServiceDatabase(ConnectionString).AddInterceptors([DeferredStatements.Interceptor, .. interceptors]);
         return new OrchestratorDbContext(options.Options);
+    }
+
+    /// <summary>A pool of DbContexts on this database, as the service leases them (one instance per lease at a time).</summary>
+    public PooledDbContextFactory<OrchestratorDbContext> Pool(params IInterceptor[] interceptors)
+    {
+        var options = new DbContextOptionsBuilder<OrchestratorDbContext>();
+        options.UseServiceDatabase(ConnectionString).AddInterceptors([DeferredStatements.Interceptor, .. interceptors]);
+        return new PooledDbContextFactory<OrchestratorDbContext>(options.Options);
     }
 
     public Task<Npgsql.NpgsqlConnection> OpenConnectionAsync() => _database.OpenAsync();

@@ -130,6 +130,35 @@ public sealed class RunPersistenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pooled_DbContext_never_sends_journal_writes_left_by_its_previous_lease()
+    {
+        var pool = _database.Pool();
+        var abandoned = NewRun();
+        Guid instance;
+        await using (var db = pool.CreateDbContext())
+        {
+            // A pass that deferred its writes and then failed before SaveChanges: the lease ends with them unsent.
+            instance = db.ContextId.InstanceId;
+            await new EfRunJournal(db, TimeProvider.System).SetDeadlineAsync(
+                new RunDeadlineEntry(abandoned.CorrelationId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+            db.Deferred.Count.ShouldBe(1);
+        }
+
+        var next = NewRun();
+        await using (var db = pool.CreateDbContext())
+        {
+            db.ContextId.InstanceId.ShouldBe(instance); // the same instance, leased again
+            db.ContextId.Lease.ShouldBe(2);
+            db.Deferred.Count.ShouldBe(0);
+            db.Runs.Add(next);
+            await db.SaveChangesAsync();
+        }
+
+        (await CountAsync("SELECT count(*) FROM runs WHERE run_id::text = @d", next.CorrelationId.ToString())).ShouldBe(1);
+        (await CountAsync("SELECT count(*) FROM run_deadlines WHERE run_id::text = @d", abandoned.CorrelationId.ToString())).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_deadline_is_replaced_by_the_next_of_its_kind_and_cleared()
     {
         var runId = Guid.NewGuid();
