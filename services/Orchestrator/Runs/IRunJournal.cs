@@ -33,12 +33,21 @@ public interface IRunJournal
     /// <summary>Releases the claim on <paramref name="inputBundleHash"/> if <paramref name="runId"/> holds it.</summary>
     Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken);
 
-    /// <summary>The sender-chosen ids that were deduplicated onto the run and still wait for this generation's <c>RunFinished</c>.</summary>
-    Task<IReadOnlyList<Guid>> TakeAliasesToNotifyAsync(Guid runId, int generation, CancellationToken cancellationToken);
+    /// <summary>
+    /// What the run's <c>RunFinished</c> needs, in one round trip: its latest <paramref name="eventCount"/> events (as
+    /// <see cref="RecentEventsAsync"/>) and the sender-chosen ids deduplicated onto it that still wait for this
+    /// <paramref name="generation"/>'s <c>RunFinished</c> (taken: a later call returns them no more).
+    /// </summary>
+    Task<RunFinishedReads> ReadForRunFinishedAsync(Guid runId, int generation, int eventCount, CancellationToken cancellationToken);
 
     /// <summary>The run's latest events (including those appended in this transaction), oldest first.</summary>
     Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken);
 }
+
+/// <summary>What a finishing run reads for its <c>RunFinished</c>.</summary>
+/// <param name="LastEvents">The run's latest events, oldest first.</param>
+/// <param name="Aliases">The aliases to publish <c>RunFinished</c> under as well.</param>
+public sealed record RunFinishedReads(IReadOnlyList<RunEventSummary> LastEvents, IReadOnlyList<Guid> Aliases);
 
 /// <summary>One entry of a run's event log.</summary>
 /// <param name="RunId">The run.</param>

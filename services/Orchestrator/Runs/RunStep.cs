@@ -555,10 +555,10 @@ internal sealed partial class RunStep
             await _journal.ReleaseInputBundleAsync(Run.Definition.InputBundleHash, Run.CorrelationId, _cancellationToken);
         }
 
-        var lastEvents = await _journal.RecentEventsAsync(Run.CorrelationId, LastEventsInRunFinished, _cancellationToken);
-        var finished = RunFinishedMessage.From(Run, state, lastEvents, Now);
+        var reads = await _journal.ReadForRunFinishedAsync(Run.CorrelationId, Run.Generation, LastEventsInRunFinished, _cancellationToken);
+        var finished = RunFinishedMessage.From(Run, state, reads.LastEvents, Now);
         await _bus.Publish(finished, _cancellationToken);
-        foreach (var alias in await _journal.TakeAliasesToNotifyAsync(Run.CorrelationId, Run.Generation, _cancellationToken))
+        foreach (var alias in reads.Aliases)
         {
             await _bus.Publish(finished with { RunId = alias, AliasOf = Run.CorrelationId }, _cancellationToken);
         }

@@ -6,6 +6,7 @@ using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Admission;
 using RunMesh.Orchestrator.Runs.Journal;
 using RunMesh.Orchestrator.Tests.Runs;
 
@@ -209,6 +210,41 @@ public sealed class RunPersistenceTests : IAsyncLifetime
                 .Append(new RunEventEntry(runId, 9, RunEventTypes.RunCompleted, new JsonObject(), "k1", DateTimeOffset.UtcNow));
             var failure = await Should.ThrowAsync<DbUpdateException>(() => db.SaveChangesAsync());
             failure.InnerException.ShouldBeOfType<PostgresException>().SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
+        }
+    }
+
+    [Fact]
+    public async Task A_finishing_run_reads_its_latest_events_and_takes_its_waiting_aliases_once_per_generation()
+    {
+        var runId = Guid.NewGuid();
+        var (waiting, published) = (Guid.NewGuid(), Guid.NewGuid());
+        await using (var db = Open())
+        {
+            var journal = new EfRunJournal(db, TimeProvider.System);
+            for (var seq = 1; seq <= 4; seq++)
+            {
+                journal.Append(new RunEventEntry(runId, seq, RunEventTypes.PhaseDispatched, new JsonObject { ["n"] = seq }, $"k{seq}", DateTimeOffset.UtcNow));
+            }
+
+            db.RunAliases.Add(new RunAlias { AliasRunId = waiting, RunId = runId, CreatedAt = DateTimeOffset.UtcNow, PublishedGeneration = 0 });
+            db.RunAliases.Add(new RunAlias { AliasRunId = published, RunId = runId, CreatedAt = DateTimeOffset.UtcNow, PublishedGeneration = 1 });
+            await db.SaveChangesAsync();
+        }
+
+        await using (var db = Open())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var journal = new EfRunJournal(db, TimeProvider.System);
+            journal.Append(new RunEventEntry(runId, 5, RunEventTypes.RunCompleted, new JsonObject { ["generation"] = 1 }, "finished:1", DateTimeOffset.UtcNow));
+
+            var reads = await journal.ReadForRunFinishedAsync(runId, generation: 1, eventCount: 3, default);
+
+            reads.LastEvents.Select(e => e.Seq).ShouldBe([3, 4, 5]); // stored and not yet saved, oldest first
+            reads.LastEvents[0].Payload!["n"]!.GetValue<int>().ShouldBe(3);
+            reads.LastEvents[0].Type.ShouldBe(RunEventTypes.PhaseDispatched);
+            reads.Aliases.ShouldBe([waiting]); // the alias published for generation 1 already is not taken again
+            (await journal.ReadForRunFinishedAsync(runId, generation: 1, eventCount: 3, default)).Aliases.ShouldBeEmpty();
+            await transaction.CommitAsync();
         }
     }
 

@@ -69,8 +69,8 @@ internal sealed class InMemoryRunJournal : IRunJournal
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<Guid>> TakeAliasesToNotifyAsync(Guid runId, int generation, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<Guid>>([]);
+    public async Task<RunFinishedReads> ReadForRunFinishedAsync(Guid runId, int generation, int eventCount, CancellationToken cancellationToken) =>
+        new(await RecentEventsAsync(runId, eventCount, cancellationToken), []);
 
     public Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<RunEventSummary>>(Events(runId).TakeLast(count)

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using NpgsqlTypes;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
@@ -91,30 +93,75 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
         db.Database.ExecuteSqlInterpolatedAsync(
             $"DELETE FROM input_bundle_claims WHERE input_bundle_hash = {inputBundleHash} AND run_id = {runId}", cancellationToken);
 
-    public async Task<IReadOnlyList<Guid>> TakeAliasesToNotifyAsync(Guid runId, int generation, CancellationToken cancellationToken)
+    public async Task<RunFinishedReads> ReadForRunFinishedAsync(Guid runId, int generation, int eventCount, CancellationToken cancellationToken)
     {
-        var aliases = await EntityFrameworkQueryableExtensions.ToListAsync(
-            db.RunAliases.FromSqlInterpolated(
-                $"UPDATE run_aliases SET published_generation = {generation} WHERE run_id = {runId} AND published_generation < {generation} RETURNING *"),
-            cancellationToken);
-        return aliases.Select(a => a.AliasRunId).ToList();
+        // Two statements, one round trip: the finishing pass waits on it, and it ends every run.
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction())
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand("SELECT seq, type, at, payload FROM run_events WHERE run_id = $1 ORDER BY seq DESC LIMIT $2")
+                    {
+                        Parameters = { Value(runId, NpgsqlDbType.Uuid), Value(eventCount, NpgsqlDbType.Integer) },
+                    },
+                    new NpgsqlBatchCommand(
+                        "UPDATE run_aliases SET published_generation = $2 WHERE run_id = $1 AND published_generation < $2 RETURNING alias_run_id")
+                    {
+                        Parameters = { Value(runId, NpgsqlDbType.Uuid), Value(generation, NpgsqlDbType.Integer) },
+                    },
+                },
+            };
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            var stored = new List<RunEventSummary>(eventCount);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stored.Add(new RunEventSummary
+                {
+                    Seq = reader.GetInt64(0),
+                    Type = reader.GetString(1),
+                    At = reader.GetFieldValue<DateTimeOffset>(2),
+                    Payload = JsonNode.Parse(reader.GetString(3)),
+                });
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            var aliases = new List<Guid>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                aliases.Add(reader.GetGuid(0));
+            }
+
+            return new RunFinishedReads(WithPending(runId, stored, eventCount), aliases);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     public async Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken)
     {
+        var stored = await EntityFrameworkQueryableExtensions.ToListAsync(
+            db.Set<RunEventRow>().AsNoTracking().Where(e => e.RunId == runId).OrderByDescending(e => e.Seq).Take(count)
+                .Select(e => new RunEventSummary { Seq = e.Seq, Type = e.Type, At = e.At, Payload = e.Payload }),
+            cancellationToken);
+        return WithPending(runId, stored, count);
+    }
+
+    /// <summary>The latest <paramref name="count"/> of the stored events and those appended in this transaction, oldest first.</summary>
+    private List<RunEventSummary> WithPending(Guid runId, List<RunEventSummary> stored, int count)
+    {
         var pending = db.ChangeTracker.Entries<RunEventRow>()
             .Where(e => e.State == EntityState.Added && e.Entity.RunId == runId)
-            .Select(e => e.Entity)
-            .ToList();
-        var stored = await EntityFrameworkQueryableExtensions.ToListAsync(
-            db.Set<RunEventRow>().AsNoTracking().Where(e => e.RunId == runId).OrderByDescending(e => e.Seq).Take(count),
-            cancellationToken);
-
+            .Select(e => new RunEventSummary { Seq = e.Entity.Seq, Type = e.Entity.Type, At = e.Entity.At, Payload = e.Entity.Payload.DeepClone() });
         return stored.Concat(pending)
             .DistinctBy(e => e.Seq)
             .OrderBy(e => e.Seq)
             .TakeLast(count)
-            .Select(e => new RunEventSummary { Seq = e.Seq, Type = e.Type, At = e.At, Payload = e.Payload.DeepClone() })
             .ToList();
     }
 }
