@@ -6,7 +6,7 @@ using RunMesh.Report.Reports;
 
 namespace RunMesh.Report.Extensions;
 
-/// <summary>The report service's own wiring: its database and its bus subscriptions behind the Postgres inbox/outbox.</summary>
+/// <summary>The report service's own wiring: its database and its bus subscription.</summary>
 internal static class ReportExtensions
 {
     public static WebApplicationBuilder AddReport(this WebApplicationBuilder builder)
@@ -14,10 +14,22 @@ internal static class ReportExtensions
         builder.AddServiceDatabase<ReportDbContext>();
         builder.AddServiceBus(bus =>
         {
+            // Kept although no endpoint uses it any more: its delivery service sends what an earlier version of the
+            // service stored in the outbox and did not deliver, and its cleanup removes the old inbox rows.
             bus.AddPostgresOutbox<ReportDbContext>();
-            bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<ReportDbContext>(context));
+            bus.AddConfigureEndpointsCallback((context, queue, endpoint) =>
+            {
+                if (queue == RunFinishedConsumer.EndpointName)
+                {
+                    // Idempotent write, and a ReportReady its receiver applies once: no inbox/outbox (see RunFinishedConsumer).
+                    endpoint.UsePostgresTransientRetry();
+                    return;
+                }
+
+                endpoint.UsePostgresOutbox<ReportDbContext>(context);
+            });
             // A queue of its own: the approval service consumes RunFinished too (see ApprovalExtensions).
-            bus.AddConsumer<RunFinishedConsumer>().Endpoint(e => e.Name = "report-run-finished");
+            bus.AddConsumer<RunFinishedConsumer>().Endpoint(e => e.Name = RunFinishedConsumer.EndpointName);
         });
         return builder;
     }

@@ -84,7 +84,7 @@ public sealed class ReportsTests(ReportsFixture fixture)
     }
 
     [Fact]
-    public async Task A_duplicate_run_finished_with_another_message_id_writes_one_report_and_announces_it_once()
+    public async Task Copies_of_run_finished_write_one_report_and_each_announces_the_stored_one()
     {
         var runId = Guid.NewGuid();
         var finished = ReportsFixture.Finished(runId, RunState.Completed);
@@ -94,24 +94,28 @@ public sealed class ReportsTests(ReportsFixture fixture)
         await channel.ExchangeDeclarePassiveAsync("RunMesh.Contracts:ReportReady");
         var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
         await channel.QueueBindAsync(queue, "RunMesh.Contracts:ReportReady", "");
-        var messageIds = new[] { Guid.NewGuid(), Guid.NewGuid() };
 
-        await Task.WhenAll(messageIds.Select(id => fixture.PublishAsync(finished, id)));
+        // Two copies under different message ids, and the copy the orchestrator publishes under an alias.
+        var alias = finished with { RunId = Guid.NewGuid(), AliasOf = runId };
+        await Task.WhenAll(
+            fixture.PublishAsync(finished, Guid.NewGuid()),
+            fixture.PublishAsync(finished, Guid.NewGuid()),
+            fixture.PublishAsync(alias, Guid.NewGuid()));
 
-        // Both copies consumed and their outgoing messages delivered (the bus confirms publishes before the inbox row
-        // is marked delivered), so every ReportReady they published is in the queue by now.
+        // No inbox drops a copy: each one announces the report (the orchestrator records it once per generation).
         await Eventually.UntilAsync(
-            async () => await fixture.CountInReportDatabaseAsync(
-                "SELECT count(*) FROM inbox_state WHERE message_id = ANY(@ids) AND delivered IS NOT NULL", ("ids", messageIds)) == 2,
-            TimeSpan.FromSeconds(30), "both copies of RunFinished to be consumed", () => fixture.Mesh.Service("report").LogTail(30));
-        (await fixture.ReportRowsAsync(runId)).Count.ShouldBe(1);
-        (await channel.MessageCountAsync(queue)).ShouldBe(1u);
-        var ready = await channel.BasicGetAsync(queue, autoAck: true);
-        var message = JsonNode.Parse(ready!.Body.Span)!["message"]!;
-        message["runId"]!.GetValue<Guid>().ShouldBe(runId);
-        message["generation"]!.GetValue<int>().ShouldBe(1);
-        message["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}/report");
-        message["manifestDigest"]!.GetValue<string>().ShouldBe((await fixture.ReportRowsAsync(runId))[0].ManifestDigest);
+            async () => await channel.MessageCountAsync(queue) == 3,
+            TimeSpan.FromSeconds(30), "every copy of RunFinished to announce the report", () => fixture.Mesh.Service("report").LogTail(30));
+        var row = (await fixture.ReportRowsAsync(runId)).ShouldHaveSingleItem();
+        for (var i = 0; i < 3; i++)
+        {
+            var ready = await channel.BasicGetAsync(queue, autoAck: true);
+            var message = JsonNode.Parse(ready!.Body.Span)!["message"]!;
+            message["runId"]!.GetValue<Guid>().ShouldBe(runId);
+            message["generation"]!.GetValue<int>().ShouldBe(1);
+            message["reportUrl"]!.GetValue<string>().ShouldBe($"/api/runs/{runId}/report");
+            message["manifestDigest"]!.GetValue<string>().ShouldBe(row.ManifestDigest, "every copy announces the row that is stored");
+        }
     }
 
     [Fact]
