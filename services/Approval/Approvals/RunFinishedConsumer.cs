@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using RunMesh.Approval.Persistence;
 using RunMesh.Contracts;
+using RunMesh.Messaging.Outbox;
 
 namespace RunMesh.Approval.Approvals;
 
@@ -10,13 +11,13 @@ namespace RunMesh.Approval.Approvals;
 /// decide them any more), and the ending is remembered so a request that arrives late is stored closed too.
 /// </summary>
 /// <remarks>
-/// Its endpoint runs without the inbox/outbox (<see cref="EndpointName"/> in ApprovalExtensions): the consumer sends
+/// An <see cref="IIdempotentConsumer"/>: it runs without the inbox/outbox, behind the transient retry only. It sends
 /// nothing, and what it writes is idempotent (a pending request is closed once; the ending keeps the highest
 /// generation), so a redelivered message has no second effect. That lets a run whose template declares no gate —
 /// most runs — cost the approval service no transaction at all, where the inbox would have cost it one per run.
 /// </remarks>
 internal sealed partial class RunFinishedConsumer(ApprovalDbContext db, TimeProvider clock, ILogger<RunFinishedConsumer> logger)
-    : IConsumer<RunFinished>
+    : IConsumer<RunFinished>, IIdempotentConsumer
 {
     /// <summary>The endpoint's queue: the report service consumes RunFinished on a queue of its own.</summary>
     public const string EndpointName = "approval-run-finished";

@@ -24,17 +24,8 @@ internal static class ApprovalExtensions
         builder.AddServiceBus(bus =>
         {
             bus.AddPostgresOutbox<ApprovalDbContext>(outbox => outbox.UseBusOutbox());
-            bus.AddConfigureEndpointsCallback((context, queue, endpoint) =>
-            {
-                if (queue == RunFinishedConsumer.EndpointName)
-                {
-                    // Idempotent and sends nothing: no inbox/outbox (see RunFinishedConsumer), only the transient retry.
-                    endpoint.UsePostgresTransientRetry();
-                    return;
-                }
-
-                endpoint.UsePostgresOutbox<ApprovalDbContext>(context);
-            });
+            // RunFinishedConsumer is idempotent and runs outside the inbox/outbox; ApprovalRequestedConsumer runs inside it.
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<ApprovalDbContext>(context));
             // Every service that subscribes to an event needs a queue of its own: the report service consumes
             // RunFinished too, and one shared "run-finished" queue would split the events between the two services.
             bus.AddConsumer<ApprovalRequestedConsumer>().Endpoint(e => e.Name = "approval-requested");

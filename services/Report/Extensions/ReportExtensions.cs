@@ -14,20 +14,11 @@ internal static class ReportExtensions
         builder.AddServiceDatabase<ReportDbContext>();
         builder.AddServiceBus(bus =>
         {
-            // Kept although no endpoint uses it any more: its delivery service sends what an earlier version of the
-            // service stored in the outbox and did not deliver, and its cleanup removes the old inbox rows.
+            // Its only consumer is idempotent and runs outside the inbox/outbox (see RunFinishedConsumer). The outbox stays
+            // registered: its delivery service sends what an earlier version of the service stored and did not deliver,
+            // and its cleanup removes the old inbox rows.
             bus.AddPostgresOutbox<ReportDbContext>();
-            bus.AddConfigureEndpointsCallback((context, queue, endpoint) =>
-            {
-                if (queue == RunFinishedConsumer.EndpointName)
-                {
-                    // Idempotent write, and a ReportReady its receiver applies once: no inbox/outbox (see RunFinishedConsumer).
-                    endpoint.UsePostgresTransientRetry();
-                    return;
-                }
-
-                endpoint.UsePostgresOutbox<ReportDbContext>(context);
-            });
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<ReportDbContext>(context));
             // A queue of its own: the approval service consumes RunFinished too (see ApprovalExtensions).
             bus.AddConsumer<RunFinishedConsumer>().Endpoint(e => e.Name = RunFinishedConsumer.EndpointName);
         });

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using RunMesh.Contracts;
+using RunMesh.Messaging.Outbox;
 using RunMesh.Report.Persistence;
 
 namespace RunMesh.Report.Reports;
@@ -11,7 +12,7 @@ namespace RunMesh.Report.Reports;
 /// published again under another message id, or the copy published under an alias — announces it.
 /// </summary>
 /// <remarks>
-/// Its endpoint runs without the inbox/outbox (<see cref="EndpointName"/> in ReportExtensions), like the approval
+/// An <see cref="IIdempotentConsumer"/>: it runs without the inbox/outbox, behind the transient retry only, like the approval
 /// service's <c>RunFinished</c> consumer. Exactly once in effect still holds: the insert is idempotent, and the
 /// orchestrator records a <see cref="ReportReady"/> once per generation whatever the copies. The row commits before
 /// the announcement is sent; if the process dies in between, the broker delivers the message again, the insert finds
@@ -20,7 +21,7 @@ namespace RunMesh.Report.Reports;
 /// give anyway.
 /// </remarks>
 internal sealed partial class RunFinishedConsumer(ReportDbContext db, TimeProvider clock, ILogger<RunFinishedConsumer> logger)
-    : IConsumer<RunFinished>
+    : IConsumer<RunFinished>, IIdempotentConsumer
 {
     /// <summary>The endpoint's queue: the approval service consumes RunFinished on a queue of its own.</summary>
     public const string EndpointName = "report-run-finished";

@@ -64,7 +64,8 @@ public static class PostgresOutboxConfigurationExtensions
     /// <summary>
     /// Runs every consumer and saga of this endpoint through the inbox/outbox of <typeparamref name="TDbContext"/>,
     /// behind a retry of serialization failures and deadlocks — in front of the outbox, so each retry is a fresh
-    /// transaction (MassTransit #4204). To apply it to every endpoint:
+    /// transaction (MassTransit #4204). A consumer marked <see cref="IIdempotentConsumer"/> gets the retry only.
+    /// To apply it to every endpoint:
     /// <c>x.AddConfigureEndpointsCallback((context, name, e) =&gt; e.UsePostgresOutbox&lt;TDb&gt;(context))</c>.
     /// </summary>
     public static void UsePostgresOutbox<TDbContext>(
@@ -83,7 +84,7 @@ public static class PostgresOutboxConfigurationExtensions
             MessageDeliveryTimeout = TimeSpan.FromSeconds(30),
         };
         configure?.Invoke(observer);
-        configurator.ConnectConsumerConfigurationObserver(observer);
+        configurator.ConnectConsumerConfigurationObserver(new InboxConsumerSelection(observer));
         configurator.ConnectSagaConfigurationObserver(observer);
     }
 

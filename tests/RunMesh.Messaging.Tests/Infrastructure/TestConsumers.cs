@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using RunMesh.Messaging.Outbox;
 
 namespace RunMesh.Messaging.Tests.Infrastructure;
 
@@ -50,6 +51,13 @@ public sealed class RecordDepositConsumer(LedgerDbContext db, Observed observed)
             throw new InvalidOperationException("The deposit handler failed after publishing.");
         }
     }
+}
+
+/// <summary>An <see cref="IIdempotentConsumer"/>: publishes <see cref="DepositRecorded"/> straight to the broker.</summary>
+public sealed class AnnounceDepositConsumer : IConsumer<AnnounceDeposit>, IIdempotentConsumer
+{
+    public Task Consume(ConsumeContext<AnnounceDeposit> context) =>
+        context.Publish(new DepositRecorded(context.Message.AccountId, context.Message.Amount));
 }
 
 /// <summary>Publishes <see cref="EmitSteps.Count"/> numbered messages.</summary>

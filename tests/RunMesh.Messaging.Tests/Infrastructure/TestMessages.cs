@@ -4,6 +4,9 @@ public sealed record RecordDeposit(Guid AccountId, decimal Amount, bool Fail = f
 
 public sealed record DepositRecorded(Guid AccountId, decimal Amount);
 
+/// <summary>Publishes <see cref="DepositRecorded"/> and writes nothing: see <see cref="AnnounceDepositConsumer"/>.</summary>
+public sealed record AnnounceDeposit(Guid AccountId, decimal Amount);
+
 public sealed record EmitSteps(Guid BatchId, int Count, bool FailFirstDelivery = false);
 
 public sealed record StepEmitted(Guid BatchId, int Index);

@@ -21,6 +21,7 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
             x =>
             {
                 x.AddConsumer<RecordDepositConsumer>();
+                x.AddConsumer<AnnounceDepositConsumer>();
                 x.AddConsumer<EmitStepsConsumer>();
                 x.AddConsumer<DepositRecordedListener>();
                 x.AddConsumer<StepListener>();
@@ -31,6 +32,7 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
                 {
                     e.UsePostgresOutbox<LedgerDbContext>(context);
                     e.ConfigureConsumer<RecordDepositConsumer>(context);
+                    e.ConfigureConsumer<AnnounceDepositConsumer>(context);
                 });
                 rabbit.ReceiveEndpoint("emit-steps", e =>
                 {
@@ -70,6 +72,24 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
         (await LedgerCountAsync(account)).ShouldBe(1);
         DepositsFor(account).Count.ShouldBe(1);
         (await fixture.Broker.QueueDepthAsync("record-deposit_error")).GetValueOrDefault().ShouldBe(faultsBefore);
+    }
+
+    [Fact]
+    public async Task An_idempotent_consumer_runs_outside_the_inbox_beside_one_that_runs_inside_it()
+    {
+        var account = Guid.NewGuid();
+        var announceId = NewId.NextGuid();
+        var recordId = NewId.NextGuid();
+
+        // One endpoint, both consumers behind UsePostgresOutbox; only AnnounceDepositConsumer is an IIdempotentConsumer.
+        await _host.Bus().Publish(new AnnounceDeposit(account, 7m), send => send.MessageId = announceId);
+        await _host.Bus().Publish(new RecordDeposit(account, 7m), send => send.MessageId = recordId);
+
+        await Eventually.UntilAsync(() => Task.FromResult(DepositsFor(account)), d => d.Count == 2, s_timeout, "both DepositRecorded arrived");
+        await Eventually.UntilAsync(
+            async () => await InboxAsync(recordId) is { ReceiveCount: 1, Delivered: not null }, s_timeout, "RecordDeposit passed the inbox");
+        (await InboxAsync(announceId)).ShouldBeNull("the idempotent consumer claimed an inbox row");
+        (await LedgerCountAsync(account)).ShouldBe(1);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using RunMesh.Contracts;
+using RunMesh.Messaging.Outbox;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Tests.Persistence;
@@ -115,19 +116,26 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
         ReportReady Report(int generation, string url) =>
             new() { RunId = runId, Generation = generation, ReportUrl = url, ManifestDigest = "sha256:" + new string('d', 64) };
         var consumedBefore = await orchestrator.MessagesConsumedAsync(nameof(ReportReady));
+        var messageIds = new List<Guid>();
+        Task Publish(ReportReady report)
+        {
+            var messageId = NewId.NextGuid();
+            messageIds.Add(messageId);
+            return _bus.Publish(report, context => context.MessageId = messageId);
+        }
 
-        await _bus.Publish(Report(2, "/second"));
+        await Publish(Report(2, "/second"));
         await Eventually.UntilAsync(async () => { await using var db = Open(); return (await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId)).ReportGeneration; },
             generation => generation == 2, s_timeout, "generation 2's report to be recorded", () => orchestrator.LogTail());
-        await _bus.Publish(Report(1, "/late-first"));
-        await _bus.Publish(Report(2, "/second-again"));
-        await _bus.Publish(Report(3, "/third"));
-        await _bus.Publish(Report(3, "/unknown-run") with { RunId = NewId.NextGuid() });
+        await Publish(Report(1, "/late-first"));
+        await Publish(Report(2, "/second-again"));
+        await Publish(Report(3, "/third"));
+        await Publish(Report(3, "/unknown-run") with { RunId = NewId.NextGuid() });
         await Eventually.UntilAsync(() => orchestrator.MessagesConsumedAsync(nameof(ReportReady)), count => count >= consumedBefore + 5, s_timeout,
             "the orchestrator to consume all five ReportReady messages", () => orchestrator.LogTail());
 
-        // The consume counter moves when the consumer returns, before its outbox transaction commits: wait for the commit
-        // of the one message that changes the row.
+        // The consume counter moves as the consumer returns, which may be before its statement's commit is visible
+        // here: wait for the one message that changes the row.
         await Eventually.UntilAsync(async () => { await using var db = Open(); return (await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId)).ReportGeneration; },
             generation => generation == 3, s_timeout, "generation 3's report to be committed", () => orchestrator.LogTail());
 
@@ -144,6 +152,11 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 
         // Nothing failed on the way: recorded again, a repeated generation would break the event log's unique key.
         (await _broker.QueueDepthAsync("runs_error") ?? 0).ShouldBe(0);
+        // The consumer is idempotent on its own and runs outside the inbox, although it shares the saga's queue.
+        await using (var db = Open())
+        {
+            (await db.Set<InboxState>().CountAsync(i => messageIds.Contains(i.MessageId))).ShouldBe(0);
+        }
     }
 
     [Fact]
