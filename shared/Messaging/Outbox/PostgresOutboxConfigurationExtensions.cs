@@ -113,6 +113,7 @@ public static class PostgresOutboxConfigurationExtensions
         to.MessageDeliveryLimit = from.MessageDeliveryLimit;
         to.MessageDeliveryTimeout = from.MessageDeliveryTimeout;
         to.SweepAfter = from.SweepAfter;
+        to.DeliveryMarkDelay = from.DeliveryMarkDelay;
         to.DeliverAtCommit = from.DeliverAtCommit;
         to.MaxFaultBackoff = from.MaxFaultBackoff;
         to.AbandonAfter = from.AbandonAfter;

@@ -31,6 +31,14 @@ public sealed class PostgresOutboxOptions
     /// </summary>
     public TimeSpan SweepAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the writer of delivered marks waits after the first mark before writing it, so the marks of concurrent
+    /// passes share one round trip and one commit. Off every message's path (a pass acknowledges without waiting for its
+    /// mark); far below <see cref="SweepAfter"/>, so the delivery service never mistakes a waiting mark for a lost one.
+    /// Zero writes each mark as soon as the writer is free.
+    /// </summary>
+    public TimeSpan DeliveryMarkDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Longest pause after sweeps whose sends all failed (the pause doubles from <see cref="QueryDelay"/>).</summary>
     public TimeSpan MaxFaultBackoff { get; set; } = TimeSpan.FromMinutes(1);
 
