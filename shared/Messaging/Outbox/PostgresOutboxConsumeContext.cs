@@ -45,8 +45,8 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
     public override bool ContinueProcessing { get; set; } = true;
 
     /// <summary>
-    /// A row this transaction inserted already carries the consumed and delivered marks it will have at commit
-    /// (<see cref="RowLocks.ClaimInboxAsync"/>); until the pipe sets them, the pass must not believe them.
+    /// A row this transaction inserted already carries the consumed mark (and perhaps the delivered one) it will have
+    /// at commit (<see cref="RowLocks.ClaimInboxAsync"/>); until the pipe sets them, the pass must not believe them.
     /// </summary>
     public override bool IsMessageConsumed => _claimedNew ? _consumedInThisTransaction : _inbox.Consumed.HasValue;
 
@@ -68,6 +68,9 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
     /// this same transaction, which saves a round of lock-and-commit per message.
     /// </summary>
     public bool MustCommitBeforeDelivery => _consumedInThisTransaction && StoredCount > 0;
+
+    /// <summary>Whether the consumer ran in this transaction.</summary>
+    public bool RanConsumer => _consumedInThisTransaction;
 
     /// <summary>The rows the consumer stored in this transaction, in the order they were stored.</summary>
     public IReadOnlyList<OutboxMessage> StoredMessages
@@ -154,8 +157,8 @@ internal sealed class PostgresOutboxConsumeContext<TMessage> : OutboxConsumeCont
             _db.Set<OutboxMessage>().Add(row);
             _stored.Add(row);
 
-            // The claim marked a new row delivered; with messages to send it is not (one UPDATE, in the same
-            // SaveChanges batch as the message rows).
+            // A claim that guessed "stores nothing" marked a new row delivered; with messages to send it is not (one
+            // UPDATE, in the same SaveChanges batch as the message rows; no change when the claim left it unmarked).
             _inbox.Delivered = null;
         }
 

@@ -18,13 +18,14 @@ internal static class RowLocks
 {
     /// <summary>
     /// Inserts or locks the inbox row of a message just received (counting the receive), and attaches it to
-    /// <paramref name="db"/>'s change tracker. A new row is written already marked consumed and delivered, as it
-    /// will be at commit when the consumer stores nothing (the common case), so that pass needs no UPDATE of it;
-    /// a rollback takes the marks away with the row. <see cref="ClaimedInbox.IsNew"/> tells the pass that the marks
-    /// are not true yet.
+    /// <paramref name="db"/>'s change tracker. A new row is written already marked consumed — and delivered when
+    /// <paramref name="markDelivered"/>, as it will be at commit if the consumer stores nothing — so that the pass
+    /// needs no UPDATE of it when the guess is right; a rollback takes the marks away with the row.
+    /// <see cref="ClaimedInbox.IsNew"/> tells the pass that the marks are not true yet.
     /// </summary>
     public static async Task<ClaimedInbox> ClaimInboxAsync(
-        DbContext db, Guid messageId, Guid consumerId, DateTime now, DateTime? expirationTime, CancellationToken cancellationToken)
+        DbContext db, Guid messageId, Guid consumerId, DateTime now, DateTime? expirationTime, bool markDelivered,
+        CancellationToken cancellationToken)
     {
         var sql = StoreNames.Statement(db, "inbox-claim", BuildClaim);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
@@ -42,6 +43,7 @@ internal static class RowLocks
                 new() { Value = Guid.NewGuid() },
                 new() { Value = UtcClock.AsUtc(now), NpgsqlDbType = NpgsqlDbType.TimestampTz },
                 new() { Value = expirationTime is { } e ? UtcClock.AsUtc(e) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+                new() { Value = markDelivered ? UtcClock.AsUtc(now) : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
             },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -129,7 +131,7 @@ internal static class RowLocks
 
         return $"""
             INSERT INTO {table} AS i ({Column(nameof(InboxState.MessageId))}, {Column(nameof(InboxState.ConsumerId))}, {lockId}, {Column(nameof(InboxState.Received))}, {Column(nameof(InboxState.ExpirationTime))}, {receiveCount}, {Column(nameof(InboxState.Consumed))}, {Column(nameof(InboxState.Delivered))})
-            VALUES ($1, $2, $3, $4, $5, 1, $4, $4)
+            VALUES ($1, $2, $3, $4, $5, 1, $4, $6)
             ON CONFLICT ({Column(nameof(InboxState.MessageId))}, {Column(nameof(InboxState.ConsumerId))})
             DO UPDATE SET {lockId} = excluded.{lockId}, {receiveCount} = i.{receiveCount} + 1
             RETURNING i.{Column(nameof(InboxState.Id))}, i.xmin, i.{lockId}, i.{Column(nameof(InboxState.Received))}, i.{receiveCount}, i.{Column(nameof(InboxState.ExpirationTime))}, i.{Column(nameof(InboxState.Consumed))}, i.{Column(nameof(InboxState.Delivered))}, i.{Column(nameof(InboxState.LastSequenceNumber))}

@@ -37,10 +37,11 @@ public static class TestHost
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<Observed>();
         builder.Services.AddSingleton<CommitFailureInjector>();
+        builder.Services.AddSingleton<StatementRecorder>();
         // Pooled, as every service registers its DbContext: the outbox must not carry state from one lease to the next.
         builder.Services.AddDbContextPool<LedgerDbContext>((services, options) => options
             .UseTestDatabase(databaseConnectionString ?? fixture.Database.ConnectionString)
-            .AddInterceptors(services.GetRequiredService<CommitFailureInjector>()));
+            .AddInterceptors(services.GetRequiredService<CommitFailureInjector>(), services.GetRequiredService<StatementRecorder>()));
         services?.Invoke(builder.Services);
         builder.Services.AddMassTransit(x =>
         {
@@ -78,6 +79,8 @@ public static class TestHost
     public static Observed Observed(this IHost host) => host.Services.GetRequiredService<Observed>();
 
     public static LogRecorder Logs(this IHost host) => host.Services.GetRequiredService<LogRecorder>();
+
+    public static StatementRecorder Statements(this IHost host) => host.Services.GetRequiredService<StatementRecorder>();
 
     public static IBus Bus(this IHost host) => host.Services.GetRequiredService<IBus>();
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,9 @@ public sealed class TransactionalOutboxFixture() : MessagingFixture("outbox");
 public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture) : IClassFixture<TransactionalOutboxFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>EF Core's UPDATE of one tracked inbox row (the batched writer's marks go through its own statement).</summary>
+    private static readonly Regex s_inboxRowUpdate = new(@"UPDATE\s+""?inbox_state""?\s+SET", RegexOptions.IgnoreCase);
     private IHost _host = null!;
 
     public async Task InitializeAsync() =>
@@ -90,6 +94,32 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
             async () => await InboxAsync(recordId) is { ReceiveCount: 1, Delivered: not null }, s_timeout, "RecordDeposit passed the inbox");
         (await InboxAsync(announceId)).ShouldBeNull("the idempotent consumer claimed an inbox row");
         (await LedgerCountAsync(account)).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_consumer_that_stored_messages_in_its_last_pass_does_not_update_its_next_inbox_row_to_store_again()
+    {
+        // The first message teaches the guess, whatever it was before: this consumer stores messages.
+        await EmitAndWaitAsync(Guid.NewGuid());
+        _host.Statements().Clear();
+
+        // One at a time, so each claim follows a committed pass that stored messages.
+        var batches = new[] { Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid() };
+        foreach (var batch in batches)
+        {
+            await EmitAndWaitAsync(batch);
+        }
+
+        // Claimed without the delivered mark, a row needs no UPDATE taking it away when messages are stored; the
+        // delivered marks written after the sends are the batched writer's (its own statement, not EF's).
+        _host.Statements().Commands.ShouldNotContain(sql => s_inboxRowUpdate.IsMatch(sql));
+        // And the passes still end delivered: the writer removes their sent messages.
+        foreach (var batch in batches)
+        {
+            await Eventually.UntilAsync(
+                async () => await fixture.ScalarAsync<long>($"SELECT count(*) FROM outbox_message WHERE body LIKE '%{batch}%'") == 0,
+                s_timeout, "the sent messages were removed");
+        }
     }
 
     [Fact]
@@ -179,6 +209,12 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
 
     private List<(DepositRecorded Message, bool LedgerRowVisible)> DepositsFor(Guid account) =>
         _host.Observed().Deposits.Where(d => d.Message.AccountId == account).ToList();
+
+    private async Task EmitAndWaitAsync(Guid batch)
+    {
+        await _host.Bus().Publish(new EmitSteps(batch, 2));
+        await Eventually.UntilAsync(() => Task.FromResult(StepsOf(batch)), s => s.Count >= 2, s_timeout, "both steps arrived");
+    }
 
     private List<int> StepsOf(Guid batch) =>
         _host.Observed().Steps.Where(s => s.BatchId == batch).Select(s => s.Index).ToList();
