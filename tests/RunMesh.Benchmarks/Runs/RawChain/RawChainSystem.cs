@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using RunMesh.Hosting.Messaging;
 using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Benchmarks.Runs.RawChain;
@@ -91,8 +92,9 @@ internal sealed class RawChainSystem : IAsyncDisposable
                     host.Username(credentials[0]);
                     host.Password(credentials.Length > 1 ? credentials[1] : "");
                 });
-                // As the services: prefetch 32 on the saga, report and approval endpoints (RabbitMq:PrefetchCount), and the
+                // As the services: compact JSON envelopes; prefetch 32 on the saga, report and approval endpoints (RabbitMq:PrefetchCount), and the
                 // worker's concurrency = prefetch (PhaseWorker:ConcurrentExecutions per replica).
+                rabbit.UseCompactJson();
                 Endpoint<ChainSagaConsumer>(rabbit, context, "chain-saga", 32);
                 Endpoint<ChainWorkerConsumer>(rabbit, context, "chain-worker", workerConcurrency);
                 Endpoint<ChainReportConsumer>(rabbit, context, "chain-report", 32);
