@@ -118,7 +118,11 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             try
             {
-                socket.Client.LingerState = new LingerOption(true, 0);
+                // A TcpClient disposed meanwhile (Cut racing the connection's own end) has no socket any more.
+                if (socket.Client is { } open)
+                {
+                    open.LingerState = new LingerOption(true, 0);
+                }
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
