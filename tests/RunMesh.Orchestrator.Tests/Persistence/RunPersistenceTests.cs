@@ -255,4 +255,32 @@ public sealed class RunPersistenceTests : IAsyncLifetime
         command.Parameters.AddWithValue("d", digest);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    [Fact]
+    public async Task The_migrations_match_the_model_and_outbox_messages_carry_only_the_indexes_their_queries_use()
+    {
+        await using (var db = Open())
+        {
+            db.Database.HasPendingModelChanges().ShouldBeFalse("a model change without its migration");
+        }
+
+        await using var connection = await _database.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT indexname FROM pg_indexes WHERE tablename = 'outbox_message'", connection);
+        var indexes = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                indexes.Add(reader.GetString(0));
+            }
+        }
+
+        // The key, and the two ways rows are found: by the inbox row that stored them, and by their bus outbox.
+        indexes.Order().ShouldBe(
+        [
+            "ix_outbox_message_inbox_message_id_inbox_consumer_id_sequence_",
+            "ix_outbox_message_outbox_id_sequence_number",
+            "pk_outbox_message",
+        ]);
+    }
 }

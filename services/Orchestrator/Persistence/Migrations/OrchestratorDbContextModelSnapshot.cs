@@ -184,12 +184,6 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                     b.HasKey("SequenceNumber")
                         .HasName("pk_outbox_message");
 
-                    b.HasIndex("EnqueueTime")
-                        .HasDatabaseName("ix_outbox_message_enqueue_time");
-
-                    b.HasIndex("ExpirationTime")
-                        .HasDatabaseName("ix_outbox_message_expiration_time");
-
                     b.HasIndex("OutboxId", "SequenceNumber")
                         .IsUnique()
                         .HasDatabaseName("ix_outbox_message_outbox_id_sequence_number");
