@@ -27,7 +27,13 @@ public static class MeshPingExtensions
         this IRabbitMqBusFactoryConfigurator rabbit, IBusRegistrationContext context, string service) =>
         // Default queue settings on purpose: a sender declares the queue it sends to with the defaults, and
         // RabbitMQ refuses a second declaration with other flags. Pings carry a time-to-live (the request timeout).
-        rabbit.ReceiveEndpoint(QueueName(service), endpoint => endpoint.ConfigureConsumer<MeshPingConsumer>(context));
+        rabbit.ReceiveEndpoint(QueueName(service), endpoint =>
+        {
+            // Pings are sent to this queue, never published: no binding to a MeshPing exchange.
+            endpoint.ConfigureConsumeTopology = false;
+            endpoint.PublishFaults = false;
+            endpoint.ConfigureConsumer<MeshPingConsumer>(context);
+        });
 
     /// <summary>Maps <c>GET /diagnostics/ping/{service}</c>.</summary>
     public static IEndpointRouteBuilder MapMeshPing(this IEndpointRouteBuilder endpoints)

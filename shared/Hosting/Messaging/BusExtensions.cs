@@ -45,6 +45,9 @@ public static class BusExtensions
             });
 
             bus.AddMeshPing();
+            // Nobody consumes Fault<T>, and each broker user may write only the exchanges of the messages its service
+            // sends (deploy/rabbitmq/permissions.conf): a failed message goes to its endpoint's _error queue instead.
+            bus.AddConfigureEndpointsCallback((_, endpoint) => endpoint.PublishFaults = false);
             configure?.Invoke(bus);
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -60,9 +63,12 @@ public static class BusExtensions
                         host.UseSsl(_ => { });
                     }
                 });
+                var service = context.GetRequiredService<IOptions<ServiceIdentity>>().Value.Name;
+                // The reply endpoint is named after the service so its broker user's permissions can name it.
+                rabbit.OverrideDefaultBusEndpointQueueName(BusEndpointName(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.UseCompactJson();
-                rabbit.ConfigureMeshPingEndpoint(context, context.GetRequiredService<IOptions<ServiceIdentity>>().Value.Name);
+                rabbit.ConfigureMeshPingEndpoint(context, service);
                 rabbit.ConfigureEndpoints(context);
             });
         });
@@ -71,8 +77,14 @@ public static class BusExtensions
     }
 
     /// <summary>
+    /// The queue (and exchange) of this process's bus endpoint, where replies to its requests arrive:
+    /// <c>{service}-bus-{32 hex digits}</c>, unique per process, deleted by the broker when the process disconnects.
+    /// </summary>
+    public static string BusEndpointName(string service) => $"{service}-bus-{Guid.NewGuid():N}";
+
+    /// <summary>
     /// MassTransit writes its JSON envelopes indented by default; compact JSON is the same envelope in 13–30 % fewer
-    /// bytes (docs/benchmarks.md, session 10), which every hop pays for: serializing, the outbox row, the broker and
+    /// bytes (docs/benchmarks.md), which every hop pays for: serializing, the outbox row, the broker and
     /// every parser. The option is MassTransit's process-wide serializer setting.
     /// </summary>
     public static void UseCompactJson(this IBusFactoryConfigurator bus) =>
