@@ -130,7 +130,7 @@ write_env() {
     {
         echo "RUNMESH_URL=http://127.0.0.1:$GATEWAY_PORT"
         cat "$STATE_DIR/demo-keys.env"
-        echo "RUNMESH_AMQP_URL=$RUNMESH_RABBITMQ_MESH_URL"
+        echo "RUNMESH_AMQP_URL=$RUNMESH_EXTERNAL_AMQP_URL"
     } >"$env_file"
     chmod 600 "$env_file"
 }
@@ -210,15 +210,15 @@ up() {
     ensure_demo_keys
 
     start_service orchestrator Orchestrator "$(port_of orchestrator)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_ORCHESTRATOR_POSTGRES" \
+        --RabbitMq:Url="$RUNMESH_ORCHESTRATOR_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_ORCHESTRATOR_POSTGRES" \
         --Identity:GatewayPublicKeyPath="$public_key"
     start_service phase-worker PhaseWorker "$(port_of phase-worker)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --Identity:GatewayPublicKeyPath="$public_key"
+        --RabbitMq:Url="$RUNMESH_PHASE_WORKER_AMQP_URL" --Identity:GatewayPublicKeyPath="$public_key"
     start_service approval Approval "$(port_of approval)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_APPROVAL_POSTGRES" \
+        --RabbitMq:Url="$RUNMESH_APPROVAL_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_APPROVAL_POSTGRES" \
         --Identity:GatewayPublicKeyPath="$public_key"
     start_service report Report "$(port_of report)" \
-        --RabbitMq:Url="$RUNMESH_RABBITMQ_MESH_URL" --ConnectionStrings:Database="$RUNMESH_REPORT_POSTGRES" \
+        --RabbitMq:Url="$RUNMESH_REPORT_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_REPORT_POSTGRES" \
         --Identity:GatewayPublicKeyPath="$public_key"
     for name in orchestrator phase-worker approval report; do
         wait_ready "$name" "http://127.0.0.1:$(port_of "$name")" 120

@@ -2,8 +2,9 @@
 # Creates, idempotently, what the RunMesh services need on the local servers that
 # deploy/local/servers.sh started (it reads $RUNMESH_STATE_DIR/servers/servers.env):
 #
-#   RabbitMQ    vhost "runmesh", with user "runmesh" given full permissions on it
-#               (through the management HTTP API)
+#   RabbitMQ    vhost "runmesh", with the operator user "runmesh" given full permissions on it, and
+#               one user per service plus the outside-system user, each with exactly the permissions
+#               of deploy/rabbitmq/permissions.conf (through the management HTTP API)
 #   PostgreSQL  LOGIN roles runmesh_orchestrator, runmesh_approval, runmesh_report, each owning
 #               the database of the same name
 #
@@ -11,7 +12,7 @@
 # when it is missing or different. It then prints, and writes to servers/provision.env, the
 # per-service connection strings.
 #
-# DEV ONLY: each role's password is its own name, and the broker user is runmesh/runmesh.
+# DEV ONLY: each role's and each broker user's password is its own name, and the operator is runmesh/runmesh.
 # Both servers listen on 127.0.0.1 alone; never reuse these credentials anywhere else.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ ENV_FILE="$SERVERS_DIR/servers.env"
 OUT_FILE="$SERVERS_DIR/provision.env"
 
 MESH_VHOST=runmesh
+PERMISSIONS_FILE="$REPO_ROOT/deploy/rabbitmq/permissions.conf"
 SERVICES=(orchestrator approval report) # role = database = password = runmesh_<service>
 
 log() { printf '[provision] %s\n' "$*" >&2; }
@@ -109,6 +111,45 @@ provision_rabbitmq() {
         [[ $API_STATUS == 20[14] ]] || die "granting '$MQ_USER' on '$MESH_VHOST' failed (HTTP $API_STATUS): $API_BODY"
         log "rabbitmq: granted user '$MQ_USER' full permissions on '$MESH_VHOST'"
     fi
+
+    local user configure write read
+    while read -r user configure write read; do
+        [[ -z $user || $user == \#* ]] && continue
+        provision_broker_user "$user" "$configure" "$write" "$read"
+    done <"$PERMISSIONS_FILE"
+}
+
+json_string() { # <text> as a JSON string literal (regexes carry backslashes)
+    local text=${1//\\/\\\\}
+    printf '"%s"' "${text//\"/\\\"}"
+}
+
+# A service's or the outside system's user: no tags, password = name (dev only), and on the mesh's vhost exactly the
+# permissions of its line in permissions.conf. Only what is missing or different is written.
+provision_broker_user() { # <user> <configure> <write> <read>
+    local user=$1 wanted
+    api GET "/api/users/$user"
+    if [[ $API_STATUS != 200 || $API_BODY != *'"tags":[]'* ]]; then
+        api PUT "/api/users/$user" "{\"password\":$(json_string "$user"),\"tags\":\"\"}"
+        [[ $API_STATUS == 20[14] ]] || die "creating broker user '$user' failed (HTTP $API_STATUS): $API_BODY"
+        log "rabbitmq: created user '$user' (no tags)"
+    fi
+
+    wanted="{\"configure\":$(json_string "$2"),\"write\":$(json_string "$3"),\"read\":$(json_string "$4")}"
+    api GET "/api/permissions/$MESH_VHOST/$user"
+    if [[ $API_STATUS == 200 ]] && same_permissions "$API_BODY" "$wanted"; then
+        log "rabbitmq: user '$user' has its permissions on '$MESH_VHOST'"
+    else
+        api PUT "/api/permissions/$MESH_VHOST/$user" "$wanted"
+        [[ $API_STATUS == 20[14] ]] || die "granting '$user' on '$MESH_VHOST' failed (HTTP $API_STATUS): $API_BODY"
+        log "rabbitmq: set the permissions of '$user' on '$MESH_VHOST'"
+    fi
+}
+
+same_permissions() { # <json from the API> <json wanted>: equal configure, write and read
+    python3 -c 'import json, sys
+have, want = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+sys.exit(0 if all(have.get(k) == want[k] for k in ("configure", "write", "read")) else 1)' "$1" "$2"
 }
 
 # --- PostgreSQL -----------------------------------------------------------------------------------
@@ -173,9 +214,16 @@ SQL
 }
 
 connection_lines() {
-    local service role
-    printf 'RUNMESH_RABBITMQ_MESH_URL="amqp://%s:%s@%s:%s/%s"\n' \
-        "$MQ_USER" "$MQ_PASSWORD" "$MQ_HOST" "$MQ_PORT" "$MESH_VHOST"
+    local service role user key
+    # One AMQP URL per broker user of permissions.conf: RUNMESH_<USER WITHOUT runmesh->_AMQP_URL, e.g.
+    # RUNMESH_PHASE_WORKER_AMQP_URL; RUNMESH_EXTERNAL_AMQP_URL is the outside systems' credential.
+    while read -r user _; do
+        [[ -z $user || $user == \#* ]] && continue
+        key=${user#runmesh-}
+        key=${key//-/_}
+        printf 'RUNMESH_%s_AMQP_URL="amqp://%s:%s@%s:%s/%s"\n' \
+            "${key^^}" "$user" "$user" "$MQ_HOST" "$MQ_PORT" "$MESH_VHOST"
+    done <"$PERMISSIONS_FILE"
     for service in "${SERVICES[@]}"; do
         role="runmesh_$service"
         printf 'RUNMESH_%s_POSTGRES="Host=%s;Port=%s;Database=%s;Username=%s;Password=%s"\n' \

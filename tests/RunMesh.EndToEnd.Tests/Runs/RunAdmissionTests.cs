@@ -182,7 +182,7 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
               }
             }
             """;
-        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.OutsideSystemAmqpUrl };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
@@ -235,7 +235,7 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
               "message": { "runId": "{{runId}}", "template": "{{RunsFixture.Demo}}", "inputs": { "feature": 1e400 } }
             }
             """;
-        var factory = new ConnectionFactory { Uri = fixture.Mesh.Broker.AmqpUrl };
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.OutsideSystemAmqpUrl };
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };

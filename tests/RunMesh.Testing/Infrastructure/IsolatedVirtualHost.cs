@@ -37,6 +37,42 @@ public sealed class IsolatedVirtualHost : IAsyncDisposable
         return new IsolatedVirtualHost(management, name, amqp);
     }
 
+    /// <summary>
+    /// Creates <paramref name="user"/> on the broker when missing (no tags, its documented password) and gives it its
+    /// permissions on this vhost; returns the AMQP URI of this vhost as that user.
+    /// </summary>
+    public async Task<Uri> GrantAsync(BrokerUser user)
+    {
+        var name = Uri.EscapeDataString(user.Name);
+        using (var existing = await _management.GetAsync($"api/users/{name}"))
+        {
+            if (!existing.IsSuccessStatusCode)
+            {
+                await EnsureAsync(await _management.PutAsync(
+                    $"api/users/{name}",
+                    Json(System.Text.Json.JsonSerializer.Serialize(new { password = user.Password, tags = "" }))), $"create user {user.Name}");
+            }
+        }
+
+        await EnsureAsync(await _management.PutAsync(
+            $"api/permissions/{Uri.EscapeDataString(Name)}/{name}",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { configure = user.Configure, write = user.Write, read = user.Read }))),
+            $"grant permissions to {user.Name}");
+        return new UriBuilder(AmqpUrl) { UserName = Uri.EscapeDataString(user.Name), Password = Uri.EscapeDataString(user.Password) }.Uri;
+    }
+
+    /// <summary>The management tags of broker user <paramref name="user"/> (e.g. <c>administrator</c>).</summary>
+    public async Task<IReadOnlyList<string>> UserTagsAsync(string user)
+    {
+        using var response = await _management.GetAsync($"api/users/{Uri.EscapeDataString(user)}");
+        await EnsureAsync(response, "read a user");
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var tags = doc.RootElement.GetProperty("tags");
+        return tags.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? [.. tags.EnumerateArray().Select(tag => tag.GetString()!)]
+            : [.. (tags.GetString() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)];
+    }
+
     /// <summary>The AMQP URI of this vhost with another host and port (e.g. a <see cref="TcpProxy"/>).</summary>
     public Uri Via(int port) => new UriBuilder(AmqpUrl) { Host = "127.0.0.1", Port = port }.Uri;
 

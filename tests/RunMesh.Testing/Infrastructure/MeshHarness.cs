@@ -25,6 +25,7 @@ public sealed class MeshHarness : IAsyncDisposable
     private readonly Dictionary<string, IsolatedDatabase> _databases = [];
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _configurations = [];
     private readonly Dictionary<string, string> _replicaOf = [];
+    private readonly Dictionary<string, Uri> _brokerUrls = [];
     private readonly string _keyDirectory;
     private Dictionary<string, string> _gatewayConfiguration = [];
 
@@ -52,8 +53,17 @@ public sealed class MeshHarness : IAsyncDisposable
     /// <summary>The API key of the identity <c>test-{role}</c>, which has <paramref name="role"/>.</summary>
     public string ApiKey(string role) => _apiKeys[role];
 
-    /// <summary>The vhost every service of this mesh uses.</summary>
+    /// <summary>The vhost every service of this mesh uses; its <see cref="IsolatedVirtualHost.AmqpUrl"/> is the operator's.</summary>
     public IsolatedVirtualHost Broker { get; }
+
+    /// <summary>
+    /// The AMQP URI of this mesh's vhost as the outside-system user (<c>RUNMESH_AMQP_URL</c>): it may publish only the
+    /// public commands and read only its own <c>ext-…</c>/<c>amq.gen-…</c> queues bound to <c>RunFinished</c>.
+    /// </summary>
+    public Uri OutsideSystemAmqpUrl => _brokerUrls[BrokerUsers.OutsideSystem];
+
+    /// <summary>The AMQP URI of this mesh's vhost as the broker user of <paramref name="service"/>.</summary>
+    public Uri BrokerUrlOf(string service) => _brokerUrls[BrokerUsers.OfService(service).Name];
 
     /// <summary>The gateway (the mesh's only public door).</summary>
     public ServiceProcess Gateway => Service("gateway");
@@ -85,9 +95,14 @@ public sealed class MeshHarness : IAsyncDisposable
         var mesh = new MeshHarness(broker);
         try
         {
+            // Each service connects as its own broker user, with the permissions the local scripts give it.
+            foreach (var user in BrokerUsers.All)
+            {
+                mesh._brokerUrls[user.Name] = await broker.GrantAsync(user);
+            }
+
             var bus = new Dictionary<string, string>
             {
-                ["RabbitMq:Url"] = broker.AmqpUrl.ToString(),
                 ["Identity:GatewayPublicKeyPath"] = mesh.PublicKeyPath,
                 // Request lines in the log show which service a request reached.
                 ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
@@ -105,12 +120,18 @@ public sealed class MeshHarness : IAsyncDisposable
                 var database = await IsolatedDatabase.CreateAsync(servers, $"{purpose}_{name}");
                 mesh._owned.Add(database);
                 mesh._databases[name] = database;
-                mesh.Add(name, project, new Dictionary<string, string>(bus) { ["ConnectionStrings:Database"] = database.ConnectionString }, settings);
+                mesh.Add(name, project, new Dictionary<string, string>(bus)
+                {
+                    ["RabbitMq:Url"] = mesh.BrokerUrlOf(name).ToString(),
+                    ["ConnectionStrings:Database"] = database.ConnectionString,
+                }, settings);
             }
 
             for (var i = 1; i <= phaseWorkers; i++)
             {
-                mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", bus, settings);
+                mesh.Add(
+                    phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker",
+                    new Dictionary<string, string>(bus) { ["RabbitMq:Url"] = mesh.BrokerUrlOf("phase-worker").ToString() }, settings);
             }
 
             var gateway = new Dictionary<string, string>
