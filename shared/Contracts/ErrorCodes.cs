@@ -28,4 +28,10 @@ public static class ErrorCodes
 
     /// <summary>The run's own <c>timeoutSeconds</c> passed before it ended.</summary>
     public const string RunTimeout = "run_timeout";
+
+    /// <summary>
+    /// A phase's rendered instructions are larger than the orchestrator's limit: refused at admission (422) when the
+    /// instructions reference only inputs, else the phase fails before its <see cref="ExecutePhase"/> is sent.
+    /// </summary>
+    public const string InstructionsTooLarge = "instructions_too_large";
 }

@@ -26,4 +26,13 @@ public sealed class OrchestratorOptions
     /// <summary>How many characters of an artifact an approval request carries as its preview.</summary>
     [Range(0, 65_536)]
     public int ApprovalPreviewCharacters { get; set; } = 2_000;
+
+    /// <summary>
+    /// The most UTF-8 bytes a phase's rendered instructions may have (default 256 KiB). Rendering multiplies: an input
+    /// or an earlier artifact referenced many times would otherwise make every <c>ExecutePhase</c> huge. Admission
+    /// refuses a start whose input-only instructions render larger (422 <c>instructions_too_large</c>); a phase whose
+    /// instructions grow past it through an earlier artifact fails the run with that code instead of being sent.
+    /// </summary>
+    [Range(1_024, 64 * 1024 * 1024)]
+    public int MaxRenderedInstructionsBytes { get; set; } = 256 * 1024;
 }

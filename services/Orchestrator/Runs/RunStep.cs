@@ -99,6 +99,14 @@ internal sealed partial class RunStep
             return;
         }
 
+        var size = Encoding.UTF8.GetByteCount(instructions.Text);
+        if (size > _options.MaxRenderedInstructionsBytes)
+        {
+            await FailAsync(RunOutcome.InstructionsTooLarge, ErrorCodes.InstructionsTooLarge,
+                $"Not sent: {InstructionSize.TooLarge(phase.Key, size, _options.MaxRenderedInstructionsBytes)}.", phase.Key);
+            return;
+        }
+
         var executionId = NewId.NextGuid();
         var deadline = Now.AddSeconds(_options.ScheduleToStartSeconds + plan.TimeoutSeconds);
         phase.State = PhaseState.Running;

@@ -33,6 +33,9 @@ public enum RunOutcome
     /// <summary>The phase's instructions reference a value that does not exist.</summary>
     InstructionsUnrenderable,
 
+    /// <summary>The phase's rendered instructions are over the size limit; nothing is sent.</summary>
+    InstructionsTooLarge,
+
     /// <summary>An invalid artifact after every repair attempt was used.</summary>
     RepairsUsedUp,
 
@@ -66,7 +69,7 @@ public sealed record RunTransition(ContractRunState From, string Event, IReadOnl
 /// </summary>
 public static class RunTransitions
 {
-    private static readonly RunOutcome[] s_dispatchFailures = [RunOutcome.BudgetExceeded, RunOutcome.InstructionsUnrenderable];
+    private static readonly RunOutcome[] s_dispatchFailures = [RunOutcome.BudgetExceeded, RunOutcome.InstructionsUnrenderable, RunOutcome.InstructionsTooLarge];
 
     /// <summary>Every step of the state machine that can move a run, with the outcomes it can decide.</summary>
     public static IReadOnlyList<RunTransition> All { get; } =
@@ -117,6 +120,7 @@ public static class RunTransitions
         RunOutcome.RunRetried => "retried, generation + 1",
         RunOutcome.BudgetExceeded => ErrorCodes.BudgetExceeded,
         RunOutcome.InstructionsUnrenderable => RunErrorCodes.InstructionsUnrenderable,
+        RunOutcome.InstructionsTooLarge => ErrorCodes.InstructionsTooLarge,
         RunOutcome.RepairsUsedUp => ErrorCodes.ArtifactInvalidAfterRepair,
         RunOutcome.RetriesUsedUp => $"{ErrorCodes.ExecutorError} or {ErrorCodes.PhaseTimeout}",
         RunOutcome.ApprovalRejected => ErrorCodes.ApprovalRejected,

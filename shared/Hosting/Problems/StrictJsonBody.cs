@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace RunMesh.Hosting.Problems;
@@ -11,9 +13,16 @@ namespace RunMesh.Hosting.Problems;
 public readonly record struct JsonBody<T>(T? Value, IResult? Problem)
     where T : class;
 
+/// <summary>One thing wrong with a request body: where (<c>$.options.maxDepth</c>) and what (<c>must be an integer</c>).</summary>
+/// <param name="Path">The JSON path of the field.</param>
+/// <param name="Message">What the field must be.</param>
+public sealed record RequestBodyError(string Path, string Message);
+
 /// <summary>
-/// How every service API reads a JSON request body: camelCase, no unknown fields, numbers only as numbers, and every
-/// refusal a problem+json that says where the body is wrong (never the serializer's message, which names .NET types).
+/// How every service API reads a JSON request body: camelCase, no unknown fields, numbers only as numbers, no
+/// <c>null</c> for any field (an optional field is left out instead), and every refusal a problem+json whose
+/// <c>detail</c> and <c>errors</c> name the field and say what it must be (never the serializer's message, which
+/// names .NET types).
 /// </summary>
 public static class StrictJsonBody
 {
@@ -22,6 +31,11 @@ public static class StrictJsonBody
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.Strict,
+        // With the modifier below, a JSON null for any property is refused with the property's path: null is never a
+        // value of a body's field, and a null where the code expects an object or a string would otherwise surface
+        // as a 500 far from the API.
+        RespectNullableAnnotations = true,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { RefuseNullProperties } },
     };
 
     /// <summary>Reads the body of <paramref name="request"/> as <typeparamref name="T"/>; an empty body is allowed unless <paramref name="required"/>.</summary>
@@ -41,6 +55,8 @@ public static class StrictJsonBody
                 "Send the body as application/json."));
         }
 
+        // Kept so that a refused body can be read again to say what is wrong with it.
+        request.EnableBuffering();
         try
         {
             var value = await JsonSerializer.DeserializeAsync<T>(request.Body, Options, cancellationToken);
@@ -50,9 +66,178 @@ public static class StrictJsonBody
         }
         catch (JsonException ex)
         {
-            var where = string.IsNullOrEmpty(ex.Path) ? "the body" : ex.Path;
-            return new(null, Refuse(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
-                $"The JSON at {where} is malformed, has the wrong type, is missing a required field or is not a known field."));
+            request.Body.Position = 0;
+            var error = await DiagnoseAsync<T>(request.Body, ex, cancellationToken);
+            return new(null, Invalid(error));
+        }
+    }
+
+    /// <summary>The 400 <c>invalid_request</c> for <paramref name="error"/>: <c>detail</c> "<c>$.x: must be …</c>", <c>errors</c> [it].</summary>
+    public static IResult Invalid(RequestBodyError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return Results.Problem(ProblemResponses.Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
+            $"{error.Path}: {error.Message}.", [new { path = error.Path, message = error.Message }]));
+    }
+
+    /// <summary>
+    /// What is wrong, from the path the serializer stopped at and the body's shape: malformed JSON, a field that is not
+    /// known, a required field that is missing, or a value (null included) that is not what the field must be.
+    /// </summary>
+    private static async Task<RequestBodyError> DiagnoseAsync<T>(Stream body, JsonException ex, CancellationToken cancellationToken)
+    {
+        var path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
+        var shownPath = path.Length <= 200 ? path : string.Concat(path.AsSpan(0, 197), "...");
+        JsonNode? document;
+        try
+        {
+            document = await JsonNode.ParseAsync(body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return new RequestBodyError(shownPath, "is not valid JSON (or is nested too deeply)");
+        }
+
+        if (ex.InnerException is JsonException)
+        {
+            // The serializer's reader refused it (e.g. nesting deeper than it reads): not a question of the field's type.
+            return new RequestBodyError(shownPath, "is not valid JSON (or is nested too deeply)");
+        }
+
+        var type = Options.GetTypeInfo(typeof(T));
+        var node = document;
+        var at = "$";
+        JsonPropertyInfo? field = null;
+        foreach (var segment in JsonPathSegments(path))
+        {
+            JsonTypeInfo next;
+            if (type.Kind == JsonTypeInfoKind.Object && segment is string name)
+            {
+                if (type.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) is not { } property)
+                {
+                    return new RequestBodyError(Append(at, name), "is not a known field");
+                }
+
+                next = Options.GetTypeInfo(property.PropertyType);
+                field = property;
+                node = (node as JsonObject)?[name];
+                at = Append(at, name);
+            }
+            else if (type.Kind == JsonTypeInfoKind.Dictionary && segment is string key && type.ElementType is { } valueType)
+            {
+                next = Options.GetTypeInfo(valueType);
+                field = null;
+                node = (node as JsonObject)?[key];
+                at = Append(at, key);
+            }
+            else if (type.Kind == JsonTypeInfoKind.Enumerable && segment is int index && type.ElementType is { } itemType)
+            {
+                next = Options.GetTypeInfo(itemType);
+                field = null;
+                node = node is JsonArray array && index < array.Count ? array[index] : null;
+                at = $"{at}[{index}]";
+            }
+            else
+            {
+                break;
+            }
+
+            type = next;
+        }
+
+        if (type.Kind == JsonTypeInfoKind.Object && node is JsonObject given
+            && type.Properties.FirstOrDefault(p => p.IsRequired && !given.Any(f => string.Equals(f.Key, p.Name, StringComparison.OrdinalIgnoreCase))) is { } missing)
+        {
+            return new RequestBodyError(Append(at, missing.Name), "is required");
+        }
+
+        var expected = $"must be {Describe(type)}";
+        return node is not null || at == "$" ? new RequestBodyError(at, expected)
+            : field is { IsRequired: false } ? new RequestBodyError(at, $"{expected}, not null (leave the field out for its default)")
+            : new RequestBodyError(at, $"{expected}, not null");
+    }
+
+    private static string Describe(JsonTypeInfo type)
+    {
+        var clr = Nullable.GetUnderlyingType(type.Type) ?? type.Type;
+        return clr switch
+        {
+            _ when clr == typeof(string) || clr.IsEnum => "a string",
+            _ when clr == typeof(bool) => "true or false",
+            _ when clr == typeof(int) => "an integer from -2147483648 to 2147483647",
+            _ when clr == typeof(long) => "an integer from -9223372036854775808 to 9223372036854775807",
+            _ when clr == typeof(decimal) || clr == typeof(double) || clr == typeof(float) => "a number",
+            _ when clr == typeof(Guid) => "a UUID string",
+            _ when clr == typeof(DateTimeOffset) || clr == typeof(DateTime) => "an ISO 8601 date-time string",
+            _ when clr == typeof(JsonObject) => "an object",
+            _ when clr == typeof(JsonArray) => "an array",
+            _ when clr == typeof(JsonNode) || clr == typeof(JsonElement) => "a JSON value",
+            _ => type.Kind switch
+            {
+                JsonTypeInfoKind.Object or JsonTypeInfoKind.Dictionary => "an object",
+                JsonTypeInfoKind.Enumerable => "an array",
+                _ => "a JSON value of another type",
+            },
+        };
+    }
+
+    /// <summary>The segments of a path as System.Text.Json writes it: <c>$.a.b</c>, <c>$['a.b']</c>, <c>$.a[0]</c>.</summary>
+    private static IEnumerable<object> JsonPathSegments(string path)
+    {
+        var i = path.StartsWith('$') ? 1 : 0;
+        while (i < path.Length)
+        {
+            if (path[i] == '.')
+            {
+                var end = path.IndexOfAny(['.', '['], i + 1);
+                end = end < 0 ? path.Length : end;
+                yield return path[(i + 1)..end];
+                i = end;
+            }
+            else if (path.AsSpan(i).StartsWith("['", StringComparison.Ordinal))
+            {
+                var end = path.IndexOf("']", i + 2, StringComparison.Ordinal);
+                end = end < 0 ? path.Length : end;
+                yield return path[(i + 2)..end];
+                i = end + 2;
+            }
+            else if (path[i] == '[')
+            {
+                var end = path.IndexOf(']', i + 1);
+                end = end < 0 ? path.Length : end;
+                if (!int.TryParse(path.AsSpan(i + 1, end - i - 1), out var index))
+                {
+                    yield break;
+                }
+
+                yield return index;
+                i = end + 1;
+            }
+            else
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>The JSON path of field <paramref name="name"/> of the object at <paramref name="path"/> (<c>$.a.b</c>, <c>$.a['b c']</c>), shortened.</summary>
+    public static string Append(string path, string name)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(name);
+        // The name is the client's: keep what is echoed back short.
+        name = name.Length <= 64 ? name : string.Concat(name.AsSpan(0, 61), "...");
+        return name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? $"{path}.{name}" : $"{path}['{name}']";
+    }
+
+    private static void RefuseNullProperties(JsonTypeInfo type)
+    {
+        foreach (var property in type.Properties)
+        {
+            if (!property.PropertyType.IsValueType || Nullable.GetUnderlyingType(property.PropertyType) is not null)
+            {
+                property.IsSetNullable = false;
+            }
         }
     }
 

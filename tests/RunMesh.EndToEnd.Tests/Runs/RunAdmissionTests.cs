@@ -101,6 +101,8 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         { "unknown field", """{"template":"admission-demo@1","inputs":{"feature":"x"},"surprise":1}""", 400, "invalid_request" },
         { "wrong type", """{"template":"admission-demo@1","inputs":{"feature":"x"},"options":{"maxDepth":"deep"}}""", 400, "invalid_request" },
         { "no template", """{"inputs":{"feature":"x"}}""", 400, "invalid_request" },
+        { "null template", """{"template":null,"inputs":{"feature":"x"}}""", 400, "invalid_request" },
+        { "null options", """{"template":"admission-demo@1","inputs":{"feature":"x"},"options":null}""", 400, "invalid_request" },
         { "not an object", """[1,2,3]""", 400, "invalid_request" },
         { "inputs against the schema", """{"template":"admission-demo@1","inputs":{"feature":42}}""", 422, "invalid_inputs" },
         { "missing input", """{"template":"admission-demo@1","inputs":{}}""", 422, "invalid_inputs" },
@@ -119,6 +121,24 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         ((int)actual).ShouldBe(status, $"{what}: {problem.ToJsonString()}");
         problem["code"]!.GetValue<string>().ShouldBe(code, what);
         (await fixture.CountAsync("SELECT count(*) FROM runs")).ShouldBe(runsBefore, what);
+    }
+
+    [Fact]
+    public async Task A_start_whose_instructions_would_render_past_the_limit_is_refused_naming_the_phase_and_starts_nothing()
+    {
+        var runsBefore = await fixture.CountAsync("SELECT count(*) FROM runs");
+        var outboxBefore = await fixture.CountAsync("SELECT count(*) FROM outbox_message");
+
+        var (status, problem) = await StartAsync($$$"""{"template":"{{{RunsFixture.Wide}}}","inputs":{"feature":"{{{new string('w', 5000)}}}"}}""");
+
+        status.ShouldBe(HttpStatusCode.UnprocessableEntity, problem.ToJsonString());
+        problem["code"]!.GetValue<string>().ShouldBe("instructions_too_large");
+        var message = problem["errors"]![0]!["message"]!.GetValue<string>();
+        message.ShouldContain("phase \"spec\"");
+        message.ShouldContain("render to 1000200 bytes");
+        message.ShouldContain("over the limit of 262144 bytes");
+        (await fixture.CountAsync("SELECT count(*) FROM runs")).ShouldBe(runsBefore);
+        (await fixture.CountAsync("SELECT count(*) FROM outbox_message")).ShouldBeLessThanOrEqualTo(outboxBefore, "no ExecutePhase was queued");
     }
 
     [Fact]

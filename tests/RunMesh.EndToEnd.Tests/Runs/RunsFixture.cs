@@ -6,6 +6,7 @@ public sealed class RunsFixture : IAsyncLifetime
     public const string Demo = "admission-demo@1";
     public const string Slow = "admission-slow@1";
     public const string Flaky = "admission-flaky@1";
+    public const string Wide = "admission-wide@1";
 
     private MeshHarness? _mesh;
 
@@ -14,7 +15,7 @@ public sealed class RunsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _mesh = await MeshHarness.StartAsync("runs");
-        await Mesh.RegisterTemplatesAsync(DemoTemplate, s_slowTemplate, s_flakyTemplate);
+        await Mesh.RegisterTemplatesAsync(DemoTemplate, s_slowTemplate, s_flakyTemplate, s_wideTemplate);
     }
 
     public async Task DisposeAsync()
@@ -56,4 +57,18 @@ public sealed class RunsFixture : IAsyncLifetime
     private static readonly string s_slowTemplate = TestTemplates.Slow("admission-slow");
 
     private static readonly string s_flakyTemplate = TestTemplates.FailingSecondPhase("admission-flaky");
+
+    // One input referenced 200 times: a 5,000-character feature renders to about 1 MB.
+    private static readonly string s_wideTemplate = $$"""
+        name: admission-wide
+        version: 1
+        inputs:
+          schema: { type: object, required: [feature], properties: { feature: { type: string, maxLength: 5000 } } }
+        phases:
+          - key: spec
+            executor: mock
+            instructions: "{{string.Concat(Enumerable.Repeat("{{inputs.feature}} ", 200))}}"
+            artifact:
+              schema: { type: object }
+        """;
 }

@@ -197,4 +197,26 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
         run.Error!.Code.ShouldBe(ErrorCodes.PhaseTimeout);
         (await EventTypesAsync(runId)).ShouldContain(RunEventTypes.PhaseTimedOut);
     }
+
+    [Fact]
+    public async Task A_phase_whose_instructions_grow_past_the_limit_through_an_earlier_artifact_fails_the_run_unsent()
+    {
+        var orchestrator = await StartAsync("orchestrator", "Orchestrator", new() { ["Orchestrator:MaxRenderedInstructionsBytes"] = "4096" });
+        await StartAsync("phase-worker", "PhaseWorker");
+        // The mock executor writes a title of at least minLength characters: a 5,000-character artifact.
+        var longTitle = JsonNode.Parse("""{"type":"object","required":["title"],"properties":{"title":{"type":"string","minLength":5000}}}""")!.AsObject();
+        var spec = RunSagaHarness.Phase("spec") with { ArtifactSchema = longTitle, SchemaDigest = Hashing.Digest.Of(longTitle) };
+        var review = RunSagaHarness.Phase("review") with { Instructions = "Review {{phases.spec.output}}" };
+
+        var runId = await AdmitAsync(spec, review);
+
+        var run = await WaitForStateAsync(runId, "Failed", orchestrator);
+        run.Error!.Code.ShouldBe(ErrorCodes.InstructionsTooLarge);
+        run.Error.PhaseKey.ShouldBe("review");
+        run.Error.Message.ShouldContain("over the limit of 4096 bytes");
+        run.Phases.Select(p => p.Attempts.Count).ShouldBe([1, 0], "the review phase was never sent");
+        var types = await EventTypesAsync(runId);
+        types.Count(t => t == RunEventTypes.PhaseDispatched).ShouldBe(1);
+        types[^1].ShouldBe(RunEventTypes.RunFailed);
+    }
 }

@@ -37,13 +37,13 @@ internal sealed class RunSagaHarness : IAsyncDisposable
 
     public RunStateMachine Machine => Saga.StateMachine;
 
-    public static async Task<RunSagaHarness> StartAsync()
+    public static async Task<RunSagaHarness> StartAsync(Action<OrchestratorOptions>? configure = null)
     {
         var services = new ServiceCollection()
             .AddSingleton(TimeProvider.System)
             .AddSingleton<InMemoryRunJournal>()
             .AddSingleton<IRunJournal>(sp => sp.GetRequiredService<InMemoryRunJournal>());
-        services.AddOptions<OrchestratorOptions>();
+        services.AddOptions<OrchestratorOptions>().Configure(options => configure?.Invoke(options));
         services.AddMassTransitTestHarness(x =>
         {
             x.SetTestTimeouts(testTimeout: TimeSpan.FromSeconds(30), testInactivityTimeout: TimeSpan.FromMilliseconds(300));
@@ -160,7 +160,8 @@ internal sealed class RunSagaHarness : IAsyncDisposable
     public Task EventAsync(Guid runId, string eventType, int count = 1) =>
         Eventually(() => Journal.EventTypes(runId).Count(t => t == eventType) >= count, $"{count}× {eventType}");
 
-    private List<ExecutePhase> Dispatched(Guid runId) => Published<ExecutePhase>(m => m.RunId == runId);
+    /// <summary>The ExecutePhase messages published for <paramref name="runId"/> so far, without waiting.</summary>
+    public List<ExecutePhase> Dispatched(Guid runId) => Published<ExecutePhase>(m => m.RunId == runId);
 
     private List<T> Published<T>(Func<T, bool> match)
         where T : class =>

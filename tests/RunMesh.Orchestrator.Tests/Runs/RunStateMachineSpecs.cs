@@ -430,3 +430,43 @@ public sealed class When_a_failed_run_is_retried : IAsyncLifetime
         (await _h.DispatchesAsync(runId, 3)).Count(d => d.PhaseKey == "spec").ShouldBe(1);
     }
 }
+
+public sealed class When_a_phase_renders_instructions_over_the_limit : IAsyncLifetime
+{
+    private const int Limit = 2_048;
+    private RunSagaHarness _h = null!;
+
+    public async Task InitializeAsync() => _h = await RunSagaHarness.StartAsync(o => o.MaxRenderedInstructionsBytes = Limit);
+
+    public async Task DisposeAsync() => await _h.DisposeAsync();
+
+    [Fact]
+    public async Task Should_fail_the_run_with_instructions_too_large_and_send_nothing_for_that_phase()
+    {
+        // Each reference repeats the earlier artifact: 3 × ~1 KB renders past the 2 KiB limit.
+        var review = RunSagaHarness.Phase("review") with { Instructions = "{{phases.spec.output}} {{phases.spec.output}} {{phases.spec.output}}" };
+        var runId = await _h.AdmitAsync(null, RunSagaHarness.Phase("spec"), review);
+        await _h.SucceedAsync(await _h.DispatchAsync(runId, 1), new JsonObject { ["title"] = new string('t', 1_000) });
+
+        var run = await _h.WaitForStateAsync(runId, _h.Machine.Failed);
+
+        run.Error!.Code.ShouldBe(ErrorCodes.InstructionsTooLarge);
+        run.Error.PhaseKey.ShouldBe("review");
+        run.Error.Message.ShouldContain("phase \"review\"");
+        run.Error.Message.ShouldContain($"over the limit of {Limit} bytes");
+        _h.Dispatched(runId).ShouldHaveSingleItem().PhaseKey.ShouldBe("spec");
+        await _h.EventAsync(runId, RunEventTypes.RunFailed);
+    }
+
+    [Fact]
+    public async Task Should_dispatch_instructions_at_the_limit()
+    {
+        var review = RunSagaHarness.Phase("review") with { Instructions = "{{phases.spec.output.title}}" };
+        var runId = await _h.AdmitAsync(null, RunSagaHarness.Phase("spec"), review);
+        await _h.SucceedAsync(await _h.DispatchAsync(runId, 1), new JsonObject { ["title"] = new string('t', Limit) });
+
+        var dispatch = await _h.DispatchAsync(runId, 2);
+
+        dispatch.Instructions.Length.ShouldBe(Limit);
+    }
+}

@@ -34,7 +34,7 @@ public sealed class HostileInputTests(HostileInputTests.PreparedMesh fixture, IT
         {
             var (status, contentType, body) = await SendAsync(hostile);
             var expected = hostile.Status is { } exact ? status == exact : status is >= 400 and < 500;
-            if (!expected || contentType != "application/problem+json")
+            if (!expected || contentType != "application/problem+json" || (hostile.Mentions is { } mention && !body.Contains(mention, StringComparison.Ordinal)))
             {
                 failures.Add($"{hostile.Name}: {status} {contentType} {(body.Length > 300 ? body[..300] : body)}");
             }
@@ -111,6 +111,7 @@ public sealed class HostileInputTests(HostileInputTests.PreparedMesh fixture, IT
         public async Task InitializeAsync()
         {
             _mesh = await ReliabilityMesh.StartAsync("relhostile");
+            await Mesh.RegisterTemplatesAsync(HostileRequests.WideTemplate);
             var driver = new LoadDriver(Mesh);
             var gated = await driver.StartAsync(ReliabilityTemplates.Gated);
             var failed = await driver.StartAsync(ReliabilityTemplates.Failing);

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace RunMesh.Reliability.Tests.HostileInput;
 
@@ -11,6 +13,23 @@ public static class HostileRequests
     private const string Viewer = "viewer";
 
     private const string ValidPhase = """{"key":"spec","executor":"mock","instructions":"Write {{inputs.feature}}","artifact":{"schema":{"type":"object"}}}""";
+
+    /// <summary>
+    /// A template whose instructions reference one input 200 times: a 5,000-character input renders to 1 MB, over the
+    /// orchestrator's limit on rendered instructions (registered by the test's fixture).
+    /// </summary>
+    public static readonly string WideTemplate = $$"""
+        name: rel-wide
+        version: 1
+        inputs:
+          schema: { type: object, required: [feature], properties: { feature: { type: string, maxLength: 5000 } } }
+        phases:
+          - key: spec
+            executor: mock
+            instructions: "{{string.Concat(Enumerable.Repeat("{{inputs.feature}} ", 200))}}"
+            artifact:
+              schema: { type: object }
+        """;
 
     public static IReadOnlyList<HostileRequest> All { get; } = Build();
 
@@ -110,6 +129,86 @@ public static class HostileRequests
             HostileRequest.Get("report: negative generation", Viewer, "/api/runs/{completedRun}/report?generation=-1", 400),
             HostileRequest.Get("report: generation not a number", Viewer, "/api/runs/{completedRun}/report?generation=1%3B%20SELECT%201", 400),
             HostileRequest.Get("report: id not a UUID", Viewer, "/api/runs/%27%20OR%201%3D1/manifest", 400),
+
+            .. NullFieldsAndRenderingLimit(),
         ];
+    }
+
+    /// <summary>
+    /// Every field of every JSON body set to null in an otherwise valid body (a 400 <c>invalid_request</c> naming the
+    /// field), and a start whose instructions would render past the size limit (422 <c>instructions_too_large</c>).
+    /// </summary>
+    private static IEnumerable<HostileRequest> NullFieldsAndRenderingLimit()
+    {
+        // Valid but for its parent, which does not exist: were a null accepted, the start would still write nothing.
+        var fullStart = $$$"""
+            {"template":"rel-steady@1","inputs":{"feature":"x"},"model":{"name":"mock"},
+             "options":{"force":false,"maxDepth":3,"budget":{"maxCostUsd":1,"maxTokens":1000},"timeoutSeconds":60,"labels":{"team":"docs"}},
+             "parentRunId":"{{{Guid.NewGuid()}}}"}
+            """;
+        foreach (var field in new[]
+        {
+            "template", "inputs", "model", "options", "options.force", "options.maxDepth", "options.budget", "options.budget.maxCostUsd",
+            "options.budget.maxTokens", "options.timeoutSeconds", "options.labels", "options.labels.team", "parentRunId",
+        })
+        {
+            yield return NullField("run", Submitter, "/api/runs", fullStart, field);
+        }
+
+        yield return NullField("transition: cancel", Submitter, "/api/runs/{completedRun}/cancel", """{"reason":"not needed"}""", "reason");
+        yield return NullField("approval", Approver, "/api/approvals/{decidedRequest}/decision", """{"action":"approve","comment":"ok"}""", "action");
+        yield return NullField("approval", Approver, "/api/approvals/{decidedRequest}/decision", """{"action":"approve","comment":"ok"}""", "comment");
+
+        const string Template = """{"name":"t","version":1,"inputs":{"schema":{"type":"object"}},"budget":{"maxCostUsd":1,"maxTokens":1000},"timeoutSeconds":60,"phases":[{"key":"spec","executor":"mock","settings":{},"instructions":"x","artifact":{"schema":{"type":"object"}},"repairAttempts":1,"retry":{"maxAttempts":2,"backoffSeconds":1,"backoffMultiplier":2},"timeoutSeconds":60,"gates":["g"]}]}""";
+        foreach (var field in new[]
+        {
+            "name", "version", "inputs", "inputs.schema", "budget", "budget.maxCostUsd", "budget.maxTokens", "timeoutSeconds", "phases",
+            "phases.0", "phases.0.key", "phases.0.executor", "phases.0.instructions", "phases.0.artifact", "phases.0.artifact.schema",
+            "phases.0.repairAttempts", "phases.0.retry", "phases.0.retry.maxAttempts", "phases.0.retry.backoffSeconds",
+            "phases.0.retry.backoffMultiplier", "phases.0.timeoutSeconds", "phases.0.gates", "phases.0.gates.0",
+        })
+        {
+            var body = JsonNode.Parse(Template)!;
+            SetNull(body, field);
+            var path = "$" + string.Concat(field.Split('.').Select(s => int.TryParse(s, out var i) ? $"[{i}]" : "." + s));
+            yield return HostileRequest.Json($"template: {field} is null", Admin, "POST", "/api/templates", body.ToJsonString(), 400) with { Mentions = path };
+        }
+
+        yield return new("template (YAML): phases is null", Admin, "POST", "/api/templates",
+            Encoding.UTF8.GetBytes("name: t\nversion: 1\nphases: null\n"), "application/yaml", 400)
+        { Mentions = "$.phases" };
+        yield return new("template (YAML): name is null", Admin, "POST", "/api/templates",
+            Encoding.UTF8.GetBytes("name: ~\nversion: 1\nphases: []\n"), "application/yaml", 400)
+        { Mentions = "$.name" };
+
+        yield return HostileRequest.Json("run: instructions that render past the size limit", Submitter, "POST", "/api/runs",
+            $$$"""{"template":"rel-wide@1","inputs":{"feature":"{{{new string('w', 5000)}}}"}}""", 422) with
+        { Mentions = "instructions_too_large" };
+    }
+
+    private static HostileRequest NullField(string what, string role, string path, string validBody, string field)
+    {
+        var body = JsonNode.Parse(validBody)!;
+        SetNull(body, field);
+        return HostileRequest.Json($"{what}: {field} is null", role, "POST", path, body.ToJsonString(), 400) with { Mentions = $"$.{field}" };
+    }
+
+    private static void SetNull(JsonNode root, string dotted)
+    {
+        var segments = dotted.Split('.');
+        var parent = root;
+        foreach (var segment in segments[..^1])
+        {
+            parent = parent is JsonArray array ? array[int.Parse(segment, CultureInfo.InvariantCulture)]! : parent[segment]!;
+        }
+
+        if (parent is JsonArray list)
+        {
+            list[int.Parse(segments[^1], CultureInfo.InvariantCulture)] = null;
+        }
+        else
+        {
+            parent[segments[^1]] = null;
+        }
     }
 }

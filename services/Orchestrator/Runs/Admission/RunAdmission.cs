@@ -76,6 +76,12 @@ public sealed class RunAdmission(
             return new AdmissionOutcome.Refused(budget.IsAccepted ? "invalid_inputs" : "invalid_budget", problems);
         }
 
+        var tooLarge = InstructionSize.CheckAtAdmission(template, start.Inputs, options.Value.MaxRenderedInstructionsBytes).ToList();
+        if (tooLarge.Count > 0)
+        {
+            return new AdmissionOutcome.Refused(ErrorCodes.InstructionsTooLarge, tooLarge);
+        }
+
         var inputBundleHash = RunInputs.InputBundleHash(template.Hash, start.Inputs, start.Model, start.Options);
         var now = clock.GetUtcNow();
 

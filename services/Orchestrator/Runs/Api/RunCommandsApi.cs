@@ -69,6 +69,12 @@ public static class RunCommandsApi
         }
 
         var start = body.Value!;
+        // The serializer refuses null for a field but not for a dictionary's values.
+        if (start.Options?.Labels.FirstOrDefault(l => l.Value is null) is { Key: { } unlabelled })
+        {
+            return StrictJsonBody.Invalid(new RequestBodyError(StrictJsonBody.Append("$.options.labels", unlabelled), "must be a string, not null"));
+        }
+
         if (RunInputs.FieldWithoutCanonicalForm(start.Inputs, start.Model) is { } field)
         {
             return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
