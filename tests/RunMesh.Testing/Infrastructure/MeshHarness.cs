@@ -108,9 +108,15 @@ public sealed class MeshHarness : IAsyncDisposable
                 mesh.Add(name, project, new Dictionary<string, string>(bus) { ["ConnectionStrings:Database"] = database.ConnectionString }, settings);
             }
 
+            // As in deploy/local/mesh.sh: the http executor may call the tests' loopback servers on any port.
+            var worker = new Dictionary<string, string>(bus)
+            {
+                ["PhaseWorker:Http:AllowedHosts:0"] = "127.0.0.1:*",
+                ["PhaseWorker:Http:AllowedHosts:1"] = "localhost:*",
+            };
             for (var i = 1; i <= phaseWorkers; i++)
             {
-                mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", bus, settings);
+                mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", worker, settings);
             }
 
             var gateway = new Dictionary<string, string>
