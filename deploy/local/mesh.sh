@@ -212,8 +212,10 @@ up() {
     start_service orchestrator Orchestrator "$(port_of orchestrator)" \
         --RabbitMq:Url="$RUNMESH_ORCHESTRATOR_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_ORCHESTRATOR_POSTGRES" \
         --Identity:GatewayPublicKeyPath="$public_key"
+    # The http executor may call loopback on any port (the demo's and tests' own servers), and nothing else.
     start_service phase-worker PhaseWorker "$(port_of phase-worker)" \
-        --RabbitMq:Url="$RUNMESH_PHASE_WORKER_AMQP_URL" --Identity:GatewayPublicKeyPath="$public_key"
+        --RabbitMq:Url="$RUNMESH_PHASE_WORKER_AMQP_URL" --Identity:GatewayPublicKeyPath="$public_key" \
+        --PhaseWorker:Http:AllowedHosts:0="127.0.0.1:*" --PhaseWorker:Http:AllowedHosts:1="localhost:*"
     start_service approval Approval "$(port_of approval)" \
         --RabbitMq:Url="$RUNMESH_APPROVAL_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_APPROVAL_POSTGRES" \
         --Identity:GatewayPublicKeyPath="$public_key"

@@ -24,8 +24,15 @@ public sealed partial class GatewayOptions : IValidatableObject
     [Range(1, 3600)]
     public int RequestTimeoutSeconds { get; set; } = 100;
 
-    /// <summary>Per-API-key rate limit.</summary>
+    /// <summary>Per-API-key and per-client-address rate limits.</summary>
     public RateLimitSettings RateLimit { get; set; } = new();
+
+    /// <summary>
+    /// The gateway's public URL (e.g. <c>https://runmesh.example.com</c>), written into the OpenAPI documents'
+    /// <c>servers</c>. Unset: the documents name no server, so clients resolve paths against where they read the
+    /// document; the request's <c>Host</c> is never echoed.
+    /// </summary>
+    public string? PublicUrl { get; set; }
 
     /// <summary>The key that signs the identity forwarded to the services.</summary>
     public SigningSettings Signing { get; set; } = new();
@@ -58,6 +65,23 @@ public sealed partial class GatewayOptions : IValidatableObject
             yield return new ValidationResult("Gateway:RateLimit:PermitsPerMinute must be at least 1.", [nameof(RateLimit)]);
         }
 
+        if (RateLimit.PerClientAddress.PermitsPerSecond < 0)
+        {
+            yield return new ValidationResult(
+                "Gateway:RateLimit:PerClientAddress:PermitsPerSecond must be 0 (no limit) or more.", [nameof(RateLimit)]);
+        }
+        else if (RateLimit.PerClientAddress.PermitsPerSecond > 0 && RateLimit.PerClientAddress.Burst < RateLimit.PerClientAddress.PermitsPerSecond)
+        {
+            yield return new ValidationResult(
+                "Gateway:RateLimit:PerClientAddress:Burst must be at least PermitsPerSecond.", [nameof(RateLimit)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(PublicUrl)
+            && !(Uri.TryCreate(PublicUrl, UriKind.Absolute, out var publicUrl) && publicUrl.Scheme is "http" or "https" && publicUrl.Query.Length == 0 && publicUrl.Fragment.Length == 0))
+        {
+            yield return new ValidationResult("Gateway:PublicUrl must be an absolute http(s) URL without query or fragment.", [nameof(PublicUrl)]);
+        }
+
         if (string.IsNullOrWhiteSpace(Signing.PrivateKeyPath) == string.IsNullOrWhiteSpace(Signing.PrivateKeyPem))
         {
             yield return new ValidationResult(
@@ -85,11 +109,24 @@ public sealed class ApiKeyIdentity
     public List<string> KeyHashes { get; set; } = [];
 }
 
-/// <summary>Per-API-key rate limit: a fixed window of one minute.</summary>
+/// <summary>Per-API-key rate limit (a fixed window of one minute), and the per-client-address limit in front of authentication.</summary>
 public sealed class RateLimitSettings
 {
     /// <summary>Requests per key and minute (1,200 by default).</summary>
     public int PermitsPerMinute { get; set; } = 1200;
+
+    /// <summary>Requests per client address, counted before authentication.</summary>
+    public ClientAddressRateLimitSettings PerClientAddress { get; set; } = new();
+}
+
+/// <summary>A token bucket per client address: <see cref="PermitsPerSecond"/> sustained, up to <see cref="Burst"/> at once.</summary>
+public sealed class ClientAddressRateLimitSettings
+{
+    /// <summary>Tokens added per second (200 by default); 0 turns the limit off.</summary>
+    public int PermitsPerSecond { get; set; } = 200;
+
+    /// <summary>The bucket's size: how many requests may arrive at once (400 by default).</summary>
+    public int Burst { get; set; } = 400;
 }
 
 /// <summary>The gateway's ES256 signing key (a P-256 private key, PEM).</summary>

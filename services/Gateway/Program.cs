@@ -9,6 +9,7 @@ builder.AddGateway();
 
 var app = builder.Build();
 
+app.UseGatewayAdmission();
 app.MapDefaultEndpoints();
 app.UseGatewayLimits();
 app.MapApiDocuments();

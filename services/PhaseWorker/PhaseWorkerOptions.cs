@@ -81,6 +81,16 @@ internal sealed class PhaseWorkerOptions : IValidatableObject
             yield return new ValidationResult("PhaseWorker:Http:DefaultUrl must be an absolute http(s) URL.", ["Http.DefaultUrl"]);
         }
 
+        for (var i = 0; i < Http.AllowedHosts.Count; i++)
+        {
+            if (!HostPattern.TryParse(Http.AllowedHosts[i], out _))
+            {
+                yield return new ValidationResult(
+                    $"PhaseWorker:Http:AllowedHosts:{i} ('{Http.AllowedHosts[i]}') is not a host pattern: a host name, *.domain, an IP address ([…] for IPv6) or *, optionally followed by :port or :*.",
+                    ["Http.AllowedHosts"]);
+            }
+        }
+
         if (Http.RequestTimeoutSeconds is < 1 or > 3600)
         {
             yield return new ValidationResult("PhaseWorker:Http:RequestTimeoutSeconds must be between 1 and 3600.", ["Http.RequestTimeoutSeconds"]);

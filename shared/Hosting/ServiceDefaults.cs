@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Correlation;
 using RunMesh.Hosting.Health;
 using RunMesh.Hosting.Identity;
@@ -46,7 +47,8 @@ public static class ServiceDefaults
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);
 
         builder.AddServiceTelemetry(serviceName);
-        builder.Services.AddOpenApi();
+        // A service's own document is read through the gateway, which names the server; it names none itself.
+        builder.Services.AddOpenApi(openApi => openApi.UseServer(_ => null));
 
         // The gateway authenticates API keys itself (and signs the identity the others validate).
         if (serviceName != GatewayServiceName)

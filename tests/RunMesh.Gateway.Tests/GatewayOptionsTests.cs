@@ -18,6 +18,11 @@ public sealed class GatewayOptionsTests
         { "two signing keys", "Gateway:Signing:PrivateKeyPath" },
         { "token lifetime over 60 s", "Gateway:Signing:TokenLifetimeSeconds" },
         { "no permits", "Gateway:RateLimit:PermitsPerMinute" },
+        { "negative per-address permits", "Gateway:RateLimit:PerClientAddress:PermitsPerSecond" },
+        { "burst below the rate", "Gateway:RateLimit:PerClientAddress:Burst" },
+        { "per-address limit off", null },
+        { "relative public url", "Gateway:PublicUrl" },
+        { "public url with a query", "Gateway:PublicUrl" },
     };
 
     [Theory]
@@ -36,6 +41,11 @@ public sealed class GatewayOptionsTests
             case "two signing keys": options.Signing.PrivateKeyPem = "-----BEGIN PRIVATE KEY-----"; break;
             case "token lifetime over 60 s": options.Signing.TokenLifetimeSeconds = 61; break;
             case "no permits": options.RateLimit.PermitsPerMinute = 0; break;
+            case "negative per-address permits": options.RateLimit.PerClientAddress.PermitsPerSecond = -1; break;
+            case "burst below the rate": options.RateLimit.PerClientAddress.Burst = options.RateLimit.PerClientAddress.PermitsPerSecond - 1; break;
+            case "per-address limit off": options.RateLimit.PerClientAddress.PermitsPerSecond = 0; break;
+            case "relative public url": options.PublicUrl = "/runmesh"; break;
+            case "public url with a query": options.PublicUrl = "https://runmesh.example.com/?x=1"; break;
         }
 
         var errors = options.Validate(new ValidationContext(options)).Select(e => e.ErrorMessage!).ToList();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using RunMesh.Hosting.Problems;
 using Scalar.AspNetCore;
 using Yarp.ReverseProxy;
@@ -34,7 +35,8 @@ internal static class ApiDocumentsApi
     }
 
     private static async Task GetServiceDocumentAsync(
-        string service, HttpContext context, IProxyStateLookup proxy, IHttpClientFactory httpClients, CancellationToken cancellationToken)
+        string service, HttpContext context, IProxyStateLookup proxy, IHttpClientFactory httpClients, IOptions<GatewayOptions> options,
+        CancellationToken cancellationToken)
     {
         var http = httpClients.CreateClient(HttpClientName);
         var destinations = proxy.TryGetCluster(service, out var cluster)
@@ -47,7 +49,7 @@ internal static class ApiDocumentsApi
                 using var response = await http.GetAsync(new Uri(new Uri(destination.Model.Config.Address), "/openapi/v1.json"), cancellationToken);
                 if (response.IsSuccessStatusCode && JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) is JsonObject document)
                 {
-                    await Results.Text(ForGateway(document, context.Request).ToJsonString(), "application/json").ExecuteAsync(context);
+                    await Results.Text(ForGateway(document, options.Value.PublicUrl).ToJsonString(), "application/json").ExecuteAsync(context);
                     return;
                 }
             }
@@ -63,10 +65,18 @@ internal static class ApiDocumentsApi
             $"The OpenAPI document of '{service}' could not be fetched from any of its destinations.");
     }
 
-    /// <summary>Requests from the document go to the gateway, with an API key (<c>X-Api-Key</c>).</summary>
-    private static JsonObject ForGateway(JsonObject document, HttpRequest request)
+    /// <summary>
+    /// Requests from the document go to the gateway, with an API key (<c>X-Api-Key</c>): to its configured public URL,
+    /// or (no <c>servers</c>) relative to where the document was read — never to the request's <c>Host</c>.
+    /// </summary>
+    private static JsonObject ForGateway(JsonObject document, string? publicUrl)
     {
-        document["servers"] = new JsonArray(new JsonObject { ["url"] = $"{request.Scheme}://{request.Host}" });
+        document.Remove("servers");
+        if (!string.IsNullOrWhiteSpace(publicUrl))
+        {
+            document["servers"] = new JsonArray(new JsonObject { ["url"] = publicUrl.TrimEnd('/') });
+        }
+
         var components = document["components"] as JsonObject ?? [];
         document["components"] = components;
         var schemes = components["securitySchemes"] as JsonObject ?? [];

@@ -7,6 +7,7 @@ using RunMesh.Gateway.Health;
 using RunMesh.Gateway.Identity;
 using RunMesh.Gateway.Limits;
 using RunMesh.Gateway.Proxy;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Health;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
@@ -56,8 +57,20 @@ internal static class GatewayExtensions
         builder.Services.AddHttpClient(ApiDocumentsApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(5));
         builder.Services.AddHealthChecks()
             .AddCheck<DestinationsHealthCheck>("destinations", tags: [HealthTags.Ready]);
-        builder.Services.AddOpenApi("gateway");
+        builder.Services.AddOpenApi("gateway", openApi =>
+            openApi.UseServer(services => services.GetRequiredService<IOptions<GatewayOptions>>().Value.PublicUrl));
         return builder;
+    }
+
+    /// <summary>
+    /// Before authentication: the per-client-address rate limit (so unknown keys are limited too), then header values
+    /// that could not be forwarded are refused with 400.
+    /// </summary>
+    public static WebApplication UseGatewayAdmission(this WebApplication app)
+    {
+        app.UseMiddleware<ClientAddressRateLimitMiddleware>();
+        app.UseMiddleware<HeaderValuesMiddleware>();
+        return app;
     }
 
     /// <summary>After authentication: per-key rate limit, request timeouts, body size limit.</summary>

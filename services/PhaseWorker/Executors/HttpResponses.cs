@@ -27,6 +27,10 @@ internal static class HttpResponses
         {
             throw new ExecutorException($"{what}: the request timed out after {client.Timeout.TotalSeconds:0} s");
         }
+        catch (HttpRequestException ex) when (ex.InnerException is Http.EgressRefusedException refused)
+        {
+            throw new ExecutorException($"{what}: no connection made: {refused.Message}", ex);
+        }
         catch (HttpRequestException ex)
         {
             // The message of a transport error names the host and the socket error, not the request's headers.

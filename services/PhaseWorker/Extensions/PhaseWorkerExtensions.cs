@@ -40,6 +40,7 @@ internal static class PhaseWorkerExtensions
         services.AddSingleton<PriceTable>();
         services.AddSingleton<IPhaseExecutor, MockExecutor>();
         services.AddSingleton<IPhaseExecutor, OpenAIExecutor>();
+        services.AddSingleton<HttpEgressPolicy>();
         services.AddSingleton<IPhaseExecutor, HttpExecutor>();
         services.AddSingleton<PhaseExecutors>();
 
@@ -56,8 +57,14 @@ internal static class PhaseWorkerExtensions
             // Room for whitespace around an artifact at the limit; beyond it the request fails (executor_error).
             client.MaxResponseContentBufferSize = Math.Max(4L * options.MaxArtifactBytes, 1024 * 1024);
         })
-        // A phase's URL comes from a template: follow no redirects to somewhere else.
-        .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        // A phase's URL comes from a template: follow no redirects to somewhere else, connect directly (through a proxy
+        // the connect-time address check would see the proxy, not the destination), and check every resolved address.
+        .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            ConnectCallback = HttpEgressPolicy.ConnectAsync,
+        });
         return services;
     }
 }

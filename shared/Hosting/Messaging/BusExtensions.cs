@@ -12,7 +12,7 @@ namespace RunMesh.Hosting.Messaging;
 
 /// <summary>
 /// The MassTransit/RabbitMQ conventions every bus-connected service shares: broker from <c>RabbitMq:Url</c>,
-/// kebab-case endpoint names, string enums and compact JSON on the wire, bus health in <c>/health/ready</c>, and the
+/// no usage report to MassTransit's vendor, kebab-case endpoint names, string enums and compact JSON on the wire, bus health in <c>/health/ready</c>, and the
 /// diagnostics ping endpoint that proves the wiring between two processes.
 /// </summary>
 public static class BusExtensions
@@ -36,6 +36,9 @@ public static class BusExtensions
 
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit otherwise posts a usage report (versions, OS, time zone, endpoint names) to masstransit.io
+            // five minutes after start: the mesh sends nothing to outside hosts it was not configured to call.
+            bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             bus.ConfigureHealthCheckOptions(health =>
             {

@@ -85,4 +85,7 @@ public static class ProblemCodes
 
     /// <summary>No route for this path and method (404).</summary>
     public const string NotFound = "not_found";
+
+    /// <summary>A request header the gateway cannot forward: a value with a character outside ASCII (400).</summary>
+    public const string InvalidHeader = "invalid_header";
 }

@@ -14,6 +14,19 @@ internal static class TelemetryExtensions
     /// <summary>MassTransit's activity source and meter name.</summary>
     private const string MassTransitSource = "MassTransit";
 
+    /// <summary>Npgsql's meter name.</summary>
+    private const string NpgsqlMeter = "Npgsql";
+
+    /// <summary>
+    /// The tags Npgsql's metrics keep. Its pool name is the connection string without the password (host, port,
+    /// database, user name) and <c>/metrics</c> answers anyone: that tag, and the server address and database name,
+    /// are dropped; the series of a service's pools add up into one.
+    /// </summary>
+    private static readonly MetricStreamConfiguration s_npgsqlTags = new()
+    {
+        TagKeys = ["db.client.connection.state", "db.system.name", "db.operation.name", "db.response.status_code", "error.type"],
+    };
+
     public static WebApplicationBuilder AddServiceTelemetry(this WebApplicationBuilder builder, string serviceName)
     {
         var exportTraces = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
@@ -43,6 +56,7 @@ internal static class TelemetryExtensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(MassTransitSource)
                 .AddNpgsqlInstrumentation()
+                .AddView(instrument => instrument.Meter.Name == NpgsqlMeter ? s_npgsqlTags : null)
                 .AddPrometheusExporter());
 
         // Export traces to a collector only when one is configured (standard OTEL_* variables).

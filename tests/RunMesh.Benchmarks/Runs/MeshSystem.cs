@@ -58,6 +58,8 @@ internal sealed class MeshSystem : IAsyncDisposable
                 var gateway = await mesh.StartGatewayAsync("gateway-bench", RequestLogLines.Off(new Dictionary<string, string>
                 {
                     ["Gateway:RateLimit:PermitsPerMinute"] = int.MaxValue.ToString(CultureInfo.InvariantCulture),
+                    // Every request comes from 127.0.0.1: no per-address limit either.
+                    ["Gateway:RateLimit:PerClientAddress:PermitsPerSecond"] = "0",
                 }));
                 client = mesh.GatewayClient("submitter", gateway: gateway);
             }

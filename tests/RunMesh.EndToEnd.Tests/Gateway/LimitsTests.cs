@@ -63,6 +63,45 @@ public sealed class LimitsTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Requests_with_unknown_keys_are_limited_per_client_address_before_authentication()
+    {
+        const int Burst = 3;
+        var gateway = await fixture.Mesh.StartGatewayAsync("gateway-address-limited", new Dictionary<string, string>
+        {
+            ["Gateway:RateLimit:PerClientAddress:PermitsPerSecond"] = "1",
+            ["Gateway:RateLimit:PerClientAddress:Burst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var guesser = fixture.Mesh.GatewayClientWithKey($"rm_guess_{Guid.NewGuid():N}", gateway);
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 4 * Burst && refused is null; i++)
+        {
+            var response = await guesser.GetAsync("/api/templates");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        refused.ShouldNotBeNull($"statuses: {string.Join(", ", statuses)}");
+        using (refused)
+        {
+            statuses.ShouldContain(HttpStatusCode.Unauthorized);
+            await refused.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+            refused.Headers.RetryAfter!.Delta!.Value.ShouldBeInRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        }
+
+        using var health = await gateway.Http.GetAsync("/health/live");
+        health.StatusCode.ShouldBe(HttpStatusCode.OK, "health is not counted");
+    }
+
+    [Fact]
     public async Task Exhausting_one_key_of_an_identity_leaves_its_other_key_unaffected()
     {
         // The limit is per key, not per identity (docs/gateway.md): a rotated-in key has a window of its own.

@@ -127,11 +127,16 @@ public sealed class MeshHarness : IAsyncDisposable
                 }, settings);
             }
 
+            // As in deploy/local/mesh.sh: the http executor may call the tests' loopback servers on any port.
+            var worker = new Dictionary<string, string>(bus)
+            {
+                ["RabbitMq:Url"] = mesh.BrokerUrlOf("phase-worker").ToString(),
+                ["PhaseWorker:Http:AllowedHosts:0"] = "127.0.0.1:*",
+                ["PhaseWorker:Http:AllowedHosts:1"] = "localhost:*",
+            };
             for (var i = 1; i <= phaseWorkers; i++)
             {
-                mesh.Add(
-                    phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker",
-                    new Dictionary<string, string>(bus) { ["RabbitMq:Url"] = mesh.BrokerUrlOf("phase-worker").ToString() }, settings);
+                mesh.Add(phaseWorkers == 1 ? "phase-worker" : $"phase-worker-{i}", "PhaseWorker", worker, settings);
             }
 
             var gateway = new Dictionary<string, string>

@@ -10,9 +10,10 @@ namespace RunMesh.PhaseWorker.Executors.Http;
 /// Lets another system implement a phase: POSTs <c>{runId, phaseKey, attempt, instructions, inputs,
 /// referencedOutputs, schema}</c> to the phase's <c>settings.url</c> (or <c>PhaseWorker:Http:DefaultUrl</c>) with
 /// <c>Idempotency-Key: {ExecutionId}</c> — the same key on every redelivery of the attempt — and takes the JSON
-/// response body as the artifact. Non-2xx answers are executor errors; usage is zero.
+/// response body as the artifact. Non-2xx answers are executor errors; usage is zero. Only hosts and ports that
+/// <see cref="HttpEgressPolicy"/> allows are called; any other URL is an executor error before a connection is made.
 /// </summary>
-internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<PhaseWorkerOptions> options) : IPhaseExecutor
+internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<PhaseWorkerOptions> options, HttpEgressPolicy egress) : IPhaseExecutor
 {
     /// <summary>The executor's name in templates.</summary>
     public const string ExecutorName = "http";
@@ -29,6 +30,7 @@ internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<PhaseWor
     public async Task<ExecutorResult> ExecuteAsync(ExecutePhase command, CancellationToken cancellationToken)
     {
         var url = Url(command);
+        egress.EnsureAllowed(url, What);
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent(RequestBody(command).ToJsonString(), Encoding.UTF8, MediaTypeNames.Application.Json),
