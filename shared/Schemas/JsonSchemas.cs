@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 using NJsonSchema;
-using NJsonSchema.Validation;
 
 namespace RunMesh.Schemas;
 
 /// <summary>
 /// Loads JSON Schemas (draft 7) from untrusted documents — template input schemas and phase artifact schemas — and
 /// validates JSON against them. Only local references (<c>#…</c>) are allowed: a remote or file <c>$ref</c> would make
-/// the server fetch URLs or read files, so such schemas are refused before NJsonSchema ever sees them.
+/// the server fetch URLs or read files, so such schemas are refused before NJsonSchema ever sees them. NJsonSchema reads
+/// keywords case-insensitively (<c>$REF</c> is a reference to it), so the check does too; and NJsonSchema is given a
+/// reference resolver that refuses anything but <c>#…</c>, should a reference ever get past the check.
 /// </summary>
 public static class JsonSchemas
 {
@@ -31,7 +32,7 @@ public static class JsonSchemas
 
         try
         {
-            var loaded = await JsonSchema.FromJsonAsync(schema.ToJsonString(), cancellationToken);
+            var loaded = await ParseAsync(schema.ToJsonString(), cancellationToken);
             return new SchemaLoadResult(new CompiledSchema(loaded), []);
         }
         catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
@@ -41,8 +42,21 @@ public static class JsonSchemas
         }
     }
 
+    /// <summary>
+    /// Parses a schema with NJsonSchema, resolving only local references (<see cref="LocalReferenceResolver"/>). The one
+    /// place schemas are parsed; callers go through <see cref="LoadAsync"/>, which checks references first.
+    /// </summary>
+    internal static Task<JsonSchema> ParseAsync(string json, CancellationToken cancellationToken) =>
+        JsonSchema.FromJsonAsync(json, documentPath: null, root => new LocalReferenceResolver(root), cancellationToken);
+
     /// <summary>Keywords whose value maps names (of properties, definitions…) to schemas: a key there is a name, not a keyword.</summary>
-    private static readonly HashSet<string> s_namedSchemaMaps = ["properties", "patternProperties", "definitions", "$defs", "dependencies"];
+    private static readonly HashSet<string> s_namedSchemaMaps = new(["properties", "patternProperties", "definitions", "$defs", "dependencies"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether <paramref name="key"/> is <paramref name="keyword"/> as NJsonSchema reads it: its JSON reader (Newtonsoft)
+    /// matches a member exactly or else ignoring case, so <c>$REF</c>, <c>$Ref</c> and <c>$ID</c> are keywords too.
+    /// </summary>
+    private static bool IsKeyword(string key, string keyword) => string.Equals(key, keyword, StringComparison.OrdinalIgnoreCase);
 
     private static void FindForbiddenReferences(JsonNode? node, string path, int depth, bool keysAreNames, List<string> problems)
     {
@@ -63,11 +77,11 @@ public static class JsonSchemas
                         // e.g. a property called "$ref": its value is a schema; the name itself references nothing.
                         FindForbiddenReferences(value, childPath, depth + 1, keysAreNames: false, problems);
                     }
-                    else if (key == "$ref" && (value is not JsonValue reference || !reference.TryGetValue<string>(out var target) || !target.StartsWith('#')))
+                    else if (IsKeyword(key, "$ref") && (value is not JsonValue reference || !reference.TryGetValue<string>(out var target) || !target.StartsWith('#')))
                     {
                         problems.Add($"{childPath}: only local references (\"#/…\") are allowed, got {value?.ToJsonString() ?? "null"}");
                     }
-                    else if (key is "$id" or "id" && value is JsonValue id && id.TryGetValue<string>(out var idValue) && idValue.Contains(':', StringComparison.Ordinal))
+                    else if ((IsKeyword(key, "$id") || IsKeyword(key, "id")) && value is JsonValue id && id.TryGetValue<string>(out var idValue) && idValue.Contains(':', StringComparison.Ordinal))
                     {
                         // An absolute $id changes how references resolve (and can point them at remote documents).
                         problems.Add($"{childPath}: absolute identifiers are not allowed, got \"{idValue}\"");
@@ -97,38 +111,4 @@ public sealed record SchemaLoadResult(CompiledSchema? Schema, IReadOnlyList<stri
     public bool IsValid => Schema is not null;
 
     internal static SchemaLoadResult Invalid(string problem) => new(null, [problem]);
-}
-
-/// <summary>A loaded JSON Schema that validates instances.</summary>
-public sealed class CompiledSchema
-{
-    private readonly JsonSchema _schema;
-
-    internal CompiledSchema(JsonSchema schema) => _schema = schema;
-
-    /// <summary>Validates <paramref name="instance"/>; returns every error as <c>path: kind</c> (empty when valid).</summary>
-    public IReadOnlyList<string> Validate(JsonNode? instance)
-    {
-        var errors = _schema.Validate(instance?.ToJsonString() ?? "null");
-        var messages = new List<string>();
-        Flatten(errors, messages);
-        return messages;
-    }
-
-    private static void Flatten(IEnumerable<ValidationError> errors, List<string> messages)
-    {
-        foreach (var error in errors)
-        {
-            if (error is ChildSchemaValidationError child)
-            {
-                foreach (var nested in child.Errors.Values)
-                {
-                    Flatten(nested, messages);
-                }
-            }
-
-            var path = string.IsNullOrEmpty(error.Path) ? "#" : error.Path;
-            messages.Add($"{path}: {error.Kind}");
-        }
-    }
 }

@@ -261,12 +261,11 @@ internal static class DraftSevenMetaSchema
     public static async Task<IReadOnlyList<ValidationProblem>> CheckAsync(JsonNode schema, string path)
     {
         var metaSchema = await s_metaSchema.Value;
-        return metaSchema.Validate(schema)
-            .Select(error => SplitError(error))
+        return metaSchema.FindErrors(schema)
             .GroupBy(error => error.Location, StringComparer.Ordinal)
             .Select(group => new ValidationProblem(
                 path + ToDotted(group.Key),
-                $"is not valid JSON Schema draft 7 ({string.Join(", ", group.Select(e => e.Kind).Distinct(StringComparer.Ordinal))})"))
+                $"is not valid JSON Schema draft 7 ({string.Join(", ", group.Select(e => e.Message).Distinct(StringComparer.Ordinal))})"))
             .ToList();
     }
 
@@ -330,12 +329,6 @@ internal static class DraftSevenMetaSchema
         {
             problems.Add(new ValidationProblem(path, $"is not a valid regular expression: {ex.Message}"));
         }
-    }
-
-    private static (string Location, string Kind) SplitError(string error)
-    {
-        var separator = error.LastIndexOf(": ", StringComparison.Ordinal);
-        return separator < 0 ? ("#", error) : (error[..separator], error[(separator + 2)..]);
     }
 
     /// <summary><c>#/properties/a</c> → <c>.properties.a</c>; <c>#/required[0]</c> → <c>.required[0]</c>; <c>#</c> → empty.</summary>

@@ -33,9 +33,9 @@ public static class RunInputs
 
     /// <summary>
     /// Checks <paramref name="inputs"/> against <paramref name="template"/>: every error against its <c>inputs.schema</c>
-    /// (path <c>$.inputs…</c>, message the schema's error kind, e.g. <c>PropertyRequired</c>), and every input that a
-    /// phase's instructions reference but the inputs lack. Empty when the run may start; otherwise the API answers
-    /// 422 <c>invalid_inputs</c> with the list.
+    /// (path <c>$.inputs…</c>, message the schema's error kind, e.g. <c>PropertyRequired</c>, or that a pattern took too
+    /// long to evaluate), and every input that a phase's instructions reference but the inputs lack. Empty when the run
+    /// may start; otherwise the API answers 422 <c>invalid_inputs</c> with the list.
     /// </summary>
     public static IReadOnlyList<ValidationProblem> Validate(WorkflowTemplate template, JsonObject inputs)
     {
@@ -45,9 +45,9 @@ public static class RunInputs
         var problems = new List<ValidationProblem>();
         if (template.InputSchema is { } schema)
         {
-            foreach (var error in schema.Validate(inputs))
+            foreach (var error in schema.Compiled.FindErrors(inputs))
             {
-                problems.Add(FromSchemaError(error));
+                problems.Add(new ValidationProblem("$.inputs" + DraftSevenMetaSchema.ToDotted(error.Location), error.Message));
             }
         }
 
@@ -140,12 +140,4 @@ public static class RunInputs
     /// </summary>
     public static string InputBundleHash(string templateHash, JsonObject? inputs, JsonObject? model, RunOptions? options) =>
         Digest.Of(InputBundle(templateHash, inputs, model, options));
-
-    /// <summary>Turns a <see cref="RunMesh.Schemas.CompiledSchema"/> error (<c>#/a/b: Kind</c>) into a problem at <c>$.inputs.a.b</c>.</summary>
-    private static ValidationProblem FromSchemaError(string error)
-    {
-        var separator = error.LastIndexOf(": ", StringComparison.Ordinal);
-        var (location, kind) = separator < 0 ? ("#", error) : (error[..separator], error[(separator + 2)..]);
-        return new ValidationProblem("$.inputs" + DraftSevenMetaSchema.ToDotted(location), kind);
-    }
 }

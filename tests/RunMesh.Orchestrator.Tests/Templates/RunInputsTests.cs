@@ -49,6 +49,20 @@ public sealed class RunInputsTests
     }
 
     [Fact]
+    public async Task An_input_that_makes_a_pattern_backtrack_is_refused_quickly_naming_the_pattern()
+    {
+        var template = (await TemplateValidator.ValidateAsync(TemplateSamples.SpecReviewWith(
+            "inputs.schema",
+            """{ "type": "object", "required": ["feature"], "properties": { "feature": { "type": "string", "pattern": "^(a+)+$" } } }"""))).Template!;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var problems = RunInputs.Validate(template, new JsonObject { ["feature"] = new string('a', 40) + "!" });
+
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(2));
+        problems.ShouldBe([new ValidationProblem("$.inputs.feature", "pattern \"^(a+)+$\" took too long to evaluate")]);
+    }
+
+    [Fact]
     public async Task A_referenced_input_that_is_missing_is_refused_even_without_an_input_schema()
     {
         var template = (await TemplateValidator.ValidateAsync(TemplateSamples.SpecReviewWith("inputs", null))).Template!;

@@ -124,6 +124,35 @@ public sealed class PhaseExecutionTests
     }
 
     [Fact]
+    public async Task Artifact_that_makes_a_pattern_backtrack_is_invalid_quickly_naming_the_pattern()
+    {
+        await using var services = WorkerServices.Build(extra: s => s.AddSingleton<IPhaseExecutor, BacktrackingBaitExecutor>());
+        var schema = Commands.Schema("""{"type":"object","properties":{"title":{"type":"string","pattern":"^(a+)+$"}}}""");
+        var clock = Stopwatch.StartNew();
+
+        var failed = (await Run(services, Commands.Execute(executor: "bait", schema: schema))).Failed.ShouldNotBeNull();
+
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(2));
+        failed.Kind.ShouldBe(FailureKind.InvalidArtifact);
+        failed.Errors.ShouldBe(["#/title: pattern \"^(a+)+$\" took too long to evaluate"]);
+        failed.Artifact.ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task Schema_with_a_differently_cased_remote_reference_is_refused_and_nothing_is_fetched()
+    {
+        await using var server = await FakeServer.AnsweringAsync(200, "{}");
+        await using var services = WorkerServices.Build();
+        var schema = Commands.Schema("""{"type":"object","properties":{"title":{"$REF":""" + $"\"{server.BaseAddress}schema.json\"" + "}}}");
+
+        var failed = (await Run(services, Commands.Execute(schema: schema))).Failed.ShouldNotBeNull();
+
+        failed.Kind.ShouldBe(FailureKind.ExecutorError);
+        failed.Errors.ShouldHaveSingleItem().ShouldContain("only local references");
+        server.Requests.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task CancelPhase_aborts_a_running_execution_and_nothing_is_reported()
     {
         await using var services = WorkerServices.Build();
@@ -163,6 +192,15 @@ public sealed class PhaseExecutionTests
 
     private static Task<ExecutionOutcome> Run(IServiceProvider services, ExecutePhase command) =>
         services.GetRequiredService<PhaseExecution>().RunAsync(command, CancellationToken.None);
+
+    /// <summary>Produces a title on which <c>^(a+)+$</c> backtracks exponentially.</summary>
+    private sealed class BacktrackingBaitExecutor : IPhaseExecutor
+    {
+        public string Name => "bait";
+
+        public Task<ExecutorResult> ExecuteAsync(ExecutePhase command, CancellationToken cancellationToken) =>
+            Task.FromResult(new ExecutorResult(new JsonObject { ["title"] = new string('a', 40) + "!" }, new Usage()));
+    }
 
     private sealed class LeakyExecutor : IPhaseExecutor
     {

@@ -111,7 +111,7 @@ public sealed class HostileInputTests(HostileInputTests.PreparedMesh fixture, IT
         public async Task InitializeAsync()
         {
             _mesh = await ReliabilityMesh.StartAsync("relhostile");
-            await Mesh.RegisterTemplatesAsync(HostileRequests.WideTemplate);
+            await Mesh.RegisterTemplatesAsync([HostileRequests.WideTemplate, HostileRequests.BacktrackingPatternTemplate]);
             var driver = new LoadDriver(Mesh);
             var gated = await driver.StartAsync(ReliabilityTemplates.Gated);
             var failed = await driver.StartAsync(ReliabilityTemplates.Failing);

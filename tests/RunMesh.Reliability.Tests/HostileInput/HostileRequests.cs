@@ -33,6 +33,19 @@ public static class HostileRequests
 
     public static IReadOnlyList<HostileRequest> All { get; } = Build();
 
+    /// <summary>A template (registered by the test's fixture) whose input pattern backtracks exponentially on <c>aaa…!</c>.</summary>
+    public const string BacktrackingPatternTemplate = """
+        name: rel-backtracking
+        version: 1
+        inputs:
+          schema: { type: object, required: [feature], properties: { feature: { type: string, pattern: "^(a+)+$" } } }
+        phases:
+          - key: spec
+            executor: mock
+            instructions: "Write a spec for {{inputs.feature}}"
+            artifact: { schema: { type: object } }
+        """;
+
     private static List<HostileRequest> Build()
     {
         var deepJson = string.Concat(Enumerable.Repeat("{\"a\":", 400)) + "1" + new string('}', 400);
@@ -57,6 +70,13 @@ public static class HostileRequests
                 """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"$ref":"http://127.0.0.1:1/evil.json"}}}]}"""),
             HostileRequest.Json("template: file $ref in a schema", Admin, "POST", "/api/templates",
                 """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"$ref":"file:///etc/passwd"}}}]}"""),
+            // Schema references however cased, and patterns that backtrack: refused, nothing fetched, answered quickly.
+            HostileRequest.Json("template: $Ref (any casing) to a remote schema", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"type":"object","properties":{"a":{"$Ref":"http://127.0.0.1:1/evil.json"}}}}}]}""", 400),
+            HostileRequest.Json("template: $ID (any casing) naming a remote document", Admin, "POST", "/api/templates",
+                """{"name":"t","version":1,"inputs":{"schema":{"$ID":"http://127.0.0.1:1/root.json","type":"object"}},"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"type":"object"}}}]}""", 400),
+            HostileRequest.Json("run: input that makes the template's pattern backtrack", Submitter, "POST", "/api/runs",
+                "{\"template\": \"rel-backtracking@1\", \"inputs\": {\"feature\": \"" + new string('a', 40) + "!\"}}", 422),
             HostileRequest.Json("template: schema is not a schema", Admin, "POST", "/api/templates",
                 """{"name":"t","version":1,"phases":[{"key":"a","executor":"mock","instructions":"x","artifact":{"schema":{"type":"no-such-type"}}}]}"""),
             HostileRequest.Json("template: unknown executor", Admin, "POST", "/api/templates",
