@@ -58,17 +58,5 @@ public sealed class RunsFixture : IAsyncLifetime
 
     private static readonly string s_flakyTemplate = TestTemplates.FailingSecondPhase("admission-flaky");
 
-    // One input referenced 200 times: a 5,000-character feature renders to about 1 MB.
-    private static readonly string s_wideTemplate = $$"""
-        name: admission-wide
-        version: 1
-        inputs:
-          schema: { type: object, required: [feature], properties: { feature: { type: string, maxLength: 5000 } } }
-        phases:
-          - key: spec
-            executor: mock
-            instructions: "{{string.Concat(Enumerable.Repeat("{{inputs.feature}} ", 200))}}"
-            artifact:
-              schema: { type: object }
-        """;
+    private static readonly string s_wideTemplate = TestTemplates.WideInstructions("admission-wide");
 }

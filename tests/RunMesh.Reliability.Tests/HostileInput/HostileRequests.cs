@@ -18,18 +18,7 @@ public static class HostileRequests
     /// A template whose instructions reference one input 200 times: a 5,000-character input renders to 1 MB, over the
     /// orchestrator's limit on rendered instructions (registered by the test's fixture).
     /// </summary>
-    public static readonly string WideTemplate = $$"""
-        name: rel-wide
-        version: 1
-        inputs:
-          schema: { type: object, required: [feature], properties: { feature: { type: string, maxLength: 5000 } } }
-        phases:
-          - key: spec
-            executor: mock
-            instructions: "{{string.Concat(Enumerable.Repeat("{{inputs.feature}} ", 200))}}"
-            artifact:
-              schema: { type: object }
-        """;
+    public static readonly string WideTemplate = TestTemplates.WideInstructions("rel-wide");
 
     public static IReadOnlyList<HostileRequest> All { get; } = Build();
 

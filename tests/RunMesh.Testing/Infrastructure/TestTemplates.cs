@@ -6,6 +6,23 @@ namespace RunMesh.Testing.Infrastructure;
 /// </summary>
 public static class TestTemplates
 {
+    /// <summary>
+    /// One phase whose instructions reference the input <c>feature</c> 200 times: a 5,000-character feature renders to
+    /// about 1 MB, over the orchestrator's default limit on rendered instructions.
+    /// </summary>
+    public static string WideInstructions(string name) => $$"""
+        name: {{name}}
+        version: 1
+        inputs:
+          schema: { type: object, required: [feature], properties: { feature: { type: string, maxLength: 5000 } } }
+        phases:
+          - key: spec
+            executor: mock
+            instructions: "{{string.Concat(Enumerable.Repeat("{{inputs.feature}} ", 200))}}"
+            artifact:
+              schema: { type: object }
+        """;
+
     /// <summary>One phase that waits a minute (mock <c>latencyMs: 60000</c>): a run that stays in flight until cancelled or timed out.</summary>
     public static string Slow(string name, int? runTimeoutSeconds = null) => $$$"""
         name: {{{name}}}
