@@ -69,7 +69,7 @@ public sealed record RunFinished
     public Usage TotalUsage { get; init; } = new();
 
     /// <summary>
-    /// How many approval gates the run's template declares, over all its phases (added in session 6). <c>0</c> means the
+    /// How many approval gates the run's template declares, over all its phases. <c>0</c> means the
     /// run never asked for an approval, so the approval service has nothing to close; <see langword="null"/> (the
     /// default, and what an older orchestrator sends) means unknown.
     /// </summary>

@@ -10,7 +10,7 @@ namespace RunMesh.Orchestrator.Runs;
 /// Records a <see cref="ReportReady"/> on its run — the report's URL and generation on the run row, and a
 /// <c>report.ready</c> event — with one statement, whatever state the run is in. It changes no state and needs nothing
 /// else of the run, so it does not load the saga: loading the row with its definition, phases and outputs was the
-/// larger part of the cost of a quarter of a run's saga passes (docs/benchmarks.md, session 6). The statement takes the
+/// larger part of the cost of a quarter of a run's saga passes (docs/benchmarks.md). The statement takes the
 /// run row's lock like a saga pass, so the event's <c>seq</c> still comes from the row's counter, gap-free.
 /// </summary>
 /// <remarks>

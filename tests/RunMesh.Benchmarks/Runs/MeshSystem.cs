@@ -68,7 +68,7 @@ internal sealed class MeshSystem : IAsyncDisposable
                 client = mesh.ServiceClient("orchestrator", "submitter");
             }
 
-            var completions = await RunCompletions.StartAsync(mesh.Broker.AmqpUrl);
+            var completions = await RunCompletions.StartAsync(mesh.OutsideSystemAmqpUrl);
             return new MeshSystem(mesh, client, completions);
         }
         catch
@@ -134,7 +134,7 @@ internal sealed class MeshSystem : IAsyncDisposable
 
     /// <summary>
     /// submit→completed of each run, from its events (<c>run.created</c> → <c>run.completed</c>), 8 requests at a time;
-    /// and where the time went: admission → start (one transaction since session 6, so about 0), and each phase's
+    /// and where the time went: admission → start (one transaction, so about 0), and each phase's
     /// dispatch → applied result (ExecutePhase → worker → PhaseSucceeded → saga transaction).
     /// </summary>
     public async Task<(List<double> Latencies, RunTimeline Timeline)> LatenciesAsync(IReadOnlyCollection<Guid> runIds, CancellationToken cancellationToken)

@@ -8,9 +8,8 @@ namespace RunMesh.Benchmarks.Runs;
 /// <summary>
 /// Learns that runs ended the way an outside system does (DESIGN.md's public bus contract): a queue of its own bound to
 /// the <c>RunMesh.Contracts:RunFinished</c> exchange of the mesh's vhost. A client awaits its run and is released as
-/// soon as the orchestrator's outbox delivers the run's <see cref="RunMesh.Contracts.RunFinished"/>. Until session 6 this
-/// polled the orchestrator's database every 20 ms, which cost PostgreSQL CPU that was counted as RunMesh's and held each
-/// closed-loop client back by half a poll interval on average.
+/// soon as the orchestrator's outbox delivers the run's <see cref="RunMesh.Contracts.RunFinished"/>: no polling of the
+/// orchestrator's database, whose PostgreSQL CPU would count as RunMesh's and hold each closed-loop client back.
 /// </summary>
 internal sealed class RunCompletions : IAsyncDisposable
 {

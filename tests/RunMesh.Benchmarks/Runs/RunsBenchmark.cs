@@ -141,7 +141,7 @@ internal static class RunsBenchmark
     /// <summary>
     /// What the orchestrator's database connections sit on, sampled from <c>pg_stat_activity</c> every 10 ms during a batch
     /// of its own after the measured one: each sample is a query that costs PostgreSQL about a millisecond, so sampling
-    /// during the measured batch took CPU from RunMesh alone and counted it as RunMesh's (until session 6).
+    /// during the measured batch would take CPU from RunMesh alone and count it as RunMesh's.
     /// </summary>
     private static async Task SampleStatementsAsync(
         MeshSystem mesh, TestServers servers, string template, int runs, int inFlight, string label, CancellationToken cancellationToken)

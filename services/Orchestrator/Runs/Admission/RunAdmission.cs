@@ -13,7 +13,7 @@ namespace RunMesh.Orchestrator.Runs.Admission;
 /// either answer an identical completed or in-flight run (its claim on the hash decides, even under concurrency) or
 /// create the run and start it: the row, <c>run.created</c>, and the state machine's first step (<c>run.started</c>, the
 /// first <see cref="ExecutePhase"/> through the outbox, its deadline), all in that transaction. Starting here instead of
-/// in a saga pass of its own saves a broker hop and a transaction per run (docs/benchmarks.md, session 6).
+/// in a saga pass of its own saves a broker hop and a transaction per run (docs/benchmarks.md).
 /// </summary>
 public sealed class RunAdmission(
     OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, IOptions<OrchestratorOptions> options,

@@ -70,7 +70,7 @@ internal sealed class ChainReportConsumer(RawChainSetup setup) : IConsumer<Chain
 
 /// <summary>
 /// The approval service's hop on RunFinished of a run whose template has no gate: the delivery, and no transaction
-/// (RunMesh's approval service has nothing to close for such a run since session 6).
+/// (RunMesh's approval service has nothing to close for such a run).
 /// </summary>
 internal sealed class ChainApprovalConsumer : IConsumer<ChainFinished>
 {
