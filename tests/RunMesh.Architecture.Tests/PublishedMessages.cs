@@ -1,0 +1,24 @@
+namespace RunMesh.Architecture.Tests;
+
+/// <summary>
+/// Which contracts each service publishes. MassTransit registers what a service consumes, not what it publishes, so
+/// this table is kept by hand; the tests hold it equal to the write permissions in deploy/rabbitmq/permissions.conf,
+/// which the broker enforces on every mesh the end-to-end tests start (a publish outside them is refused).
+/// </summary>
+public static class PublishedMessages
+{
+    public const string OutsideSystems = "outside systems";
+
+    public static readonly IReadOnlyDictionary<string, string[]> ByService = new Dictionary<string, string[]>
+    {
+        ["gateway"] = [],
+        // CancelRun and RetryRun: POST /api/runs/{id}/cancel|retry hand the command to the saga; PhaseTimedOut: the deadline scan.
+        ["orchestrator"] = ["ApprovalRequested", "CancelPhase", "CancelRun", "ExecutePhase", "PhaseTimedOut", "RetryRun", "RunFinished"],
+        ["phase-worker"] = ["PhaseAttemptFailed", "PhaseSucceeded"],
+        // ApprovalDecided: a decision over REST, or the expiry scan.
+        ["approval"] = ["ApprovalDecided"],
+        ["report"] = ["ReportReady"],
+        // The public bus contract (docs/bus-contract.md).
+        [OutsideSystems] = ["CancelRun", "RetryRun", "StartRun"],
+    };
+}
