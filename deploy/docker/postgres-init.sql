@@ -4,7 +4,7 @@
 -- directory (mounted into /docker-entrypoint-initdb.d/). With an existing volume it is skipped:
 -- `docker compose down -v` wipes the volume so that it runs again.
 --
--- One database per owning service, each owned by its own LOGIN role (DESIGN.md, Services).
+-- One database per owning service, each owned by its own LOGIN role (docs/architecture.md, Databases).
 -- Owning the database lets the role create its schema objects: every service applies its own
 -- EF Core migrations on start. No role may connect to another service's database.
 --

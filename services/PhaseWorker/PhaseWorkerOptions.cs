@@ -11,7 +11,7 @@ internal sealed class PhaseWorkerOptions : IValidatableObject
     /// <summary>Configuration section name.</summary>
     public const string SectionName = "PhaseWorker";
 
-    /// <summary>The artifact size limit DESIGN.md names: 256 KiB of canonical JSON.</summary>
+    /// <summary>The artifact size limit: 256 KiB of canonical JSON by default (docs/executors.md).</summary>
     public const int DefaultMaxArtifactBytes = 256 * 1024;
 
     /// <summary>This instance's name in results; default <c>{machine}:{pid}</c>.</summary>

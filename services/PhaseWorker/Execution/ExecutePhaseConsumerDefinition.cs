@@ -6,7 +6,7 @@ namespace RunMesh.PhaseWorker.Execution;
 /// <summary>
 /// The competing-consumer endpoint every worker shares: queue <c>phase-worker</c>, with
 /// <see cref="PhaseWorkerOptions.ConcurrentExecutions"/> messages at a time (and prefetched). Deliberately no retry
-/// middleware: retries happen in one layer only, the saga's attempts (DESIGN.md, Run lifecycle).
+/// middleware: retries happen in one layer only, the saga's attempts (docs/run-lifecycle.md).
 /// </summary>
 internal sealed class ExecutePhaseConsumerDefinition : ConsumerDefinition<ExecutePhaseConsumer>
 {

@@ -11,7 +11,7 @@ namespace RunMesh.PhaseWorker.Execution;
 /// <summary>
 /// Runs one attempt of a phase: picks the executor, enforces <c>TimeoutSeconds</c>, honours <c>CancelPhase</c>,
 /// checks the artifact's size and validates it against the phase's schema, and says what to publish. No retries here:
-/// retries are the saga's (DESIGN.md), so every failure becomes one <see cref="PhaseAttemptFailed"/>.
+/// retries are the saga's (docs/run-lifecycle.md), so every failure becomes one <see cref="PhaseAttemptFailed"/>.
 /// </summary>
 internal sealed partial class PhaseExecution(
     PhaseExecutors executors,

@@ -15,8 +15,8 @@ internal static class ReportExtensions
         builder.AddServiceBus(bus =>
         {
             // Its only consumer is idempotent and runs outside the inbox/outbox (see RunFinishedConsumer). The outbox stays
-            // registered: its delivery service sends what an earlier version of the service stored and did not deliver,
-            // and its cleanup removes the old inbox rows.
+            // registered: its delivery service sends any stored message left undelivered in the database, and its
+            // cleanup removes old inbox rows.
             bus.AddPostgresOutbox<ReportDbContext>();
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<ReportDbContext>(context));
             // A queue of its own: the approval service consumes RunFinished too (see ApprovalExtensions).

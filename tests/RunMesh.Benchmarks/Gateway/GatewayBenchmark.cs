@@ -10,13 +10,13 @@ using RunMesh.Testing.Infrastructure;
 namespace RunMesh.Benchmarks.Gateway;
 
 /// <summary>
-/// Issue #13's measurement: one authenticated GET through the gateway (API key → YARP → signed identity token →
+/// The gateway's cost: one authenticated GET through the gateway (API key → YARP → signed identity token →
 /// orchestrator) versus the same GET sent straight to the orchestrator with a valid identity token, at a fixed
 /// concurrency, alternating sides round by round so both see the same machine conditions.
 /// </summary>
 internal static class GatewayBenchmark
 {
-    /// <summary>Issue #13's targets: the gateway keeps at least 85% of direct throughput and adds under 1 ms at p50.</summary>
+    /// <summary>The targets: the gateway keeps at least 85% of direct throughput and adds under 1 ms at p50.</summary>
     public const double TargetThroughputShare = 0.85;
 
     public const double TargetP50OverheadMs = 1.0;

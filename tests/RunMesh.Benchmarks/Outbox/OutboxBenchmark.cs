@@ -6,13 +6,13 @@ using RunMesh.Testing.Infrastructure;
 namespace RunMesh.Benchmarks.Outbox;
 
 /// <summary>
-/// Issue #12's measurement: messages per second through a consumer that updates a row, behind the Postgres
+/// The inbox/outbox's cost: messages per second through a consumer that updates a row, behind the Postgres
 /// inbox/outbox, in a plain transaction, and with no database, at each number of messages in flight — the three
 /// modes of one in-flight value run one after another, so they share the machine's conditions.
 /// </summary>
 internal static class OutboxBenchmark
 {
-    /// <summary>Issue #12's target: the inbox/outbox keeps at least this share of the plain transaction's rate.</summary>
+    /// <summary>The target: the inbox/outbox keeps at least this share of the plain transaction's rate.</summary>
     public const double TargetOutboxShare = 0.6;
 
     public static async Task<int> RunAsync(OutboxSettings settings, CancellationToken cancellationToken)

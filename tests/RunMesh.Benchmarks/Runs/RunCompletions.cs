@@ -6,7 +6,7 @@ using RabbitMQ.Client.Events;
 namespace RunMesh.Benchmarks.Runs;
 
 /// <summary>
-/// Learns that runs ended the way an outside system does (DESIGN.md's public bus contract): a queue of its own bound to
+/// Learns that runs ended the way an outside system does (docs/bus-contract.md): a queue of its own bound to
 /// the <c>RunMesh.Contracts:RunFinished</c> exchange of the mesh's vhost. A client awaits its run and is released as
 /// soon as the orchestrator's outbox delivers the run's <see cref="RunMesh.Contracts.RunFinished"/>: no polling of the
 /// orchestrator's database, whose PostgreSQL CPU would count as RunMesh's and hold each closed-loop client back.

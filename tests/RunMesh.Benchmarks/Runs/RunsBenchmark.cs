@@ -8,7 +8,7 @@ using RunMesh.Testing.Infrastructure;
 namespace RunMesh.Benchmarks.Runs;
 
 /// <summary>
-/// Issue #18's measurement, in one process run: N P-phase runs at C in flight on RunMesh (the whole mesh as
+/// Whole runs, in one process run: N P-phase runs at C in flight on RunMesh (the whole mesh as
 /// processes), on the raw-bus chain with the same hops and transactions, on Hangfire and on Rebus (each on a fresh
 /// database of the same server); then RunMesh with 1 → 2 → 4 phase worker replicas and a slow executor. Prints one
 /// table, writes the JSON and renders the SVG chart.

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 namespace RunMesh.EndToEnd.Tests.Gateway;
 
 /// <summary>
-/// No secret in a log line or an error body (issue 13): a mesh whose phase worker calls a fake OpenAI-compatible
+/// No secret in a log line or an error body (docs/security.md): a mesh whose phase worker calls a fake OpenAI-compatible
 /// server with a known LLM key gets traffic that tempts every layer to log a secret — valid and unknown API keys in
 /// both headers, 401, 403, 413 and 429, a run whose LLM calls succeed and one whose calls are refused with a body that
 /// quotes the key (as OpenAI's own 401 does). Then every process's whole captured log and every body the client

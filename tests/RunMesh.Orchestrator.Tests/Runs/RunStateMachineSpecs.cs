@@ -4,7 +4,7 @@ using RunMesh.Orchestrator.Runs;
 
 namespace RunMesh.Orchestrator.Tests.Runs;
 
-// Specifications of the run lifecycle (DESIGN.md "Run lifecycle"), on MassTransit's in-memory harness.
+// Specifications of the run lifecycle (docs/run-lifecycle.md), on MassTransit's in-memory harness.
 
 public sealed class When_a_run_is_admitted : IAsyncLifetime
 {

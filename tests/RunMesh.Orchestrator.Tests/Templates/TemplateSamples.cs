@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace RunMesh.Orchestrator.Tests.Templates;
 
-/// <summary>DESIGN.md's spec-review example, in YAML and JSON, and a way to break one rule of it at a time.</summary>
+/// <summary>The spec-review example of docs/templates.md, in YAML and JSON, and a way to break one rule of it at a time.</summary>
 internal static class TemplateSamples
 {
     public const string SpecReviewYaml = """

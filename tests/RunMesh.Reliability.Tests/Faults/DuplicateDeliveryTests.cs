@@ -3,7 +3,7 @@ using RunMesh.Reliability.Tests.Load;
 namespace RunMesh.Reliability.Tests.Faults;
 
 /// <summary>
-/// Fault 6 of issue #17: every service publishes and sends every message twice with the same MessageId (the
+/// Fault 6 of docs/reliability.md: every service publishes and sends every message twice with the same MessageId (the
 /// test-only <c>Testing:DuplicatePublishes</c> hook in shared/Hosting). The inboxes must make every copy a no-op:
 /// no result, decision, artifact, event or report applied twice.
 /// </summary>

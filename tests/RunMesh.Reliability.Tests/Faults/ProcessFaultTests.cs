@@ -5,7 +5,7 @@ using RunMesh.Reliability.Tests.Load;
 namespace RunMesh.Reliability.Tests.Faults;
 
 /// <summary>
-/// Faults 1, 2, 3 and 7 of issue #17 while a hundred-odd runs are in flight: SIGKILL of a phase worker (one of two
+/// Faults 1, 2, 3 and 7 of docs/reliability.md while a hundred-odd runs are in flight: SIGKILL of a phase worker (one of two
 /// replicas), of the orchestrator, of the approval and report services — each restarted — and a poison message on
 /// the <c>StartRun</c> exchange. After each, every run reaches its terminal state and every invariant holds.
 /// </summary>

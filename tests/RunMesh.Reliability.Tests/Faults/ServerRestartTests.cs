@@ -3,7 +3,7 @@ using RunMesh.Reliability.Tests.Load;
 namespace RunMesh.Reliability.Tests.Faults;
 
 /// <summary>
-/// Faults 4 and 5 of issue #17: RabbitMQ and PostgreSQL restarted while runs are in flight. They run in a serial
+/// Faults 4 and 5 of docs/reliability.md: RabbitMQ and PostgreSQL restarted while runs are in flight. They run in a serial
 /// collection (never beside another test) on servers of their own (<see cref="OwnServers"/>), so the shared servers
 /// the other suites use are never stopped.
 /// </summary>

@@ -8,7 +8,7 @@ using RunMesh.Reliability.Tests.Load;
 namespace RunMesh.Reliability.Tests.HostileInput;
 
 /// <summary>
-/// The hostile-input table of issue #17 through the gateway: every request is a 4xx <c>application/problem+json</c>
+/// The hostile-input table (docs/reliability.md) through the gateway: every request is a 4xx <c>application/problem+json</c>
 /// (never a 5xx), writes no row in any service's tables, and leaves every service ready.
 /// </summary>
 public sealed class HostileInputTests(HostileInputTests.PreparedMesh fixture, ITestOutputHelper output) : IClassFixture<HostileInputTests.PreparedMesh>

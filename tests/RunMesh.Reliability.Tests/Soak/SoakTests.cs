@@ -6,7 +6,7 @@ using RunMesh.Reliability.Tests.Load;
 namespace RunMesh.Reliability.Tests.Soak;
 
 /// <summary>
-/// The soak of issue #17: a burst measures the mesh's peak rate, then runs are started at half of it for the
+/// The soak (docs/reliability.md): a burst measures the mesh's peak rate, then runs are started at half of it for the
 /// profile's duration (30 minutes in the long profile, 40 s in CI) while each service's memory and the inbox/outbox
 /// tables are sampled; afterwards the invariants hold, the messaging tables have drained, and the PostgreSQL bytes
 /// per completed run (events, artifacts, saga row, approvals, reports, indexes) are printed.
