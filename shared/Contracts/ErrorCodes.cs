@@ -1,7 +1,8 @@
 namespace RunMesh.Contracts;
 
 /// <summary>
-/// The stable failure codes a run ends with (<see cref="RunError.Code"/>), spelled once for every service.
+/// The stable failure codes a run ends with or a start is refused with (<see cref="RunError.Code"/>, and the problem
+/// <c>code</c> of the runs API), spelled once for every service.
 /// </summary>
 public static class ErrorCodes
 {
@@ -34,4 +35,37 @@ public static class ErrorCodes
     /// instructions reference only inputs, else the phase fails before its <see cref="ExecutePhase"/> is sent.
     /// </summary>
     public const string InstructionsTooLarge = "instructions_too_large";
+
+    /// <summary>
+    /// A phase's instructions reference a value an earlier artifact does not have (e.g. <c>{{phases.spec.output.title}}</c>
+    /// when the artifact has no <c>title</c>). Inputs are checked at admission; outputs only exist at run time.
+    /// </summary>
+    public const string InstructionsUnrenderable = "instructions_unrenderable";
+
+    /// <summary>The run was cancelled (<see cref="RunError.Message"/> carries the reason).</summary>
+    public const string RunCancelled = "run_cancelled";
+
+    /// <summary>A start names a template that is not registered.</summary>
+    public const string TemplateNotFound = "template_not_found";
+
+    /// <summary>A start's inputs, model or options are not acceptable for its template.</summary>
+    public const string InvalidInputs = "invalid_inputs";
+
+    /// <summary>A start's budget is not acceptable (e.g. above the template's).</summary>
+    public const string InvalidBudget = "invalid_budget";
+
+    /// <summary>A start's <c>parentRunId</c> names no run.</summary>
+    public const string ParentRunNotFound = "parent_run_not_found";
+
+    /// <summary>A child run would be deeper than its lineage's <c>maxDepth</c>.</summary>
+    public const string MaxDepthExceeded = "max_depth_exceeded";
+
+    /// <summary>No run has the id a request names (404).</summary>
+    public const string RunNotFound = "run_not_found";
+
+    /// <summary>A cancel of a run that has ended (409).</summary>
+    public const string RunNotCancellable = "run_not_cancellable";
+
+    /// <summary>A retry of a run that has not failed, or whose inputs an identical run holds meanwhile (409).</summary>
+    public const string RunNotRetryable = "run_not_retryable";
 }

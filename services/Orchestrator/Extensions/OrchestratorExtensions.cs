@@ -7,6 +7,7 @@ using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Runs.Admission;
 using RunMesh.Orchestrator.Runs.Api;
 using RunMesh.Orchestrator.Runs.Journal;
+using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Extensions;
@@ -27,6 +28,7 @@ internal static class OrchestratorExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<IRunJournal, EfRunJournal>();
+        builder.Services.AddScoped<RunEffects>();
         builder.Services.AddScoped<TemplateRegistry>();
         builder.Services.AddSingleton<ResolvedTemplates>();
         builder.Services.AddScoped<RunAdmission>();

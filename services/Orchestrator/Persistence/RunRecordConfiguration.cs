@@ -25,7 +25,7 @@ internal sealed class RunRecordConfiguration : IEntityTypeConfiguration<RunRecor
         run.Property(r => r.TemplateName).HasMaxLength(63);
         run.Property(r => r.RequestedBy).HasMaxLength(200);
         run.Property(r => r.Labels).HasImmutableJsonConversion();
-        run.Ignore(r => r.Target);
+        run.Ignore(r => r.State);
         run.Ignore(r => r.CurrentPhase);
         run.Ignore(r => r.CurrentPlan);
         run.HasIndex(r => new { r.CreatedAt, r.CorrelationId });

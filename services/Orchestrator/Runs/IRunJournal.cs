@@ -9,28 +9,34 @@ namespace RunMesh.Orchestrator.Runs;
 /// </summary>
 public interface IRunJournal
 {
-    /// <summary>Appends one event (its <c>seq</c> comes from the locked run row, so the log is gap-free).</summary>
+    /// <summary>
+    /// Adds one event to the pass's writes (its <c>seq</c> comes from the locked run row, so the log is gap-free; only
+    /// <see cref="Lifecycle.RunEffects"/> calls this). Written by the transaction's next <c>SaveChanges</c>.
+    /// </summary>
     void Append(RunEventEntry entry);
 
-    /// <summary>Stores what an attempt produced (valid or not), content-addressed by its digest.</summary>
-    Task StoreArtifactAsync(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken);
+    /// <summary>
+    /// Adds to the pass's writes what an attempt produced (valid or not), content-addressed by its digest. Written by the
+    /// transaction's next <c>SaveChanges</c>, in the same round trip as the run row.
+    /// </summary>
+    void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted);
 
-    /// <summary>Sets one of the run's deadlines (replacing one of the same kind).</summary>
-    Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken);
+    /// <summary>Adds to the pass's writes one of the run's deadlines (replacing one of the same kind); written with the next <c>SaveChanges</c>.</summary>
+    void SetDeadline(RunDeadlineEntry deadline);
 
-    /// <summary>Removes the run's deadline of <paramref name="kind"/>, if any.</summary>
-    Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken);
+    /// <summary>Adds to the pass's writes the removal of the run's deadline of <paramref name="kind"/>, if any; written with the next <c>SaveChanges</c>.</summary>
+    void ClearDeadline(Guid runId, DeadlineKind kind);
 
-    /// <summary>Removes every deadline of the run (it ended).</summary>
-    Task ClearDeadlinesAsync(Guid runId, CancellationToken cancellationToken);
+    /// <summary>Adds to the pass's writes the removal of every deadline of the run (it ended); written with the next <c>SaveChanges</c>.</summary>
+    void ClearDeadlines(Guid runId);
 
     /// <summary>
-    /// Claims <paramref name="inputBundleHash"/> for <paramref name="runId"/>: true when the run holds it afterwards (it
-    /// was free or already the run's), false when another run holds it.
+    /// Claims <paramref name="inputBundleHash"/> for <paramref name="runId"/> now: true when the run holds it afterwards
+    /// (it was free or already the run's), false when another run holds it.
     /// </summary>
     Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken);
 
-    /// <summary>Releases the claim on <paramref name="inputBundleHash"/> if <paramref name="runId"/> holds it.</summary>
+    /// <summary>Releases the claim on <paramref name="inputBundleHash"/> now, if <paramref name="runId"/> holds it.</summary>
     Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken);
 
     /// <summary>
@@ -42,6 +48,14 @@ public interface IRunJournal
 
     /// <summary>The run's latest events (including those appended in this transaction), oldest first.</summary>
     Task<IReadOnlyList<RunEventSummary>> RecentEventsAsync(Guid runId, int count, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records <paramref name="report"/> on its run now, without loading the run, in one statement of its own
+    /// transaction: the report's URL and generation on the row and a <c>report.ready</c> event whose <c>seq</c> comes
+    /// from the row's counter (the statement holds the row's lock). Returns the event's <c>seq</c>, or
+    /// <see langword="null"/> when nothing was recorded (an older or already recorded generation, or an unknown run).
+    /// </summary>
+    Task<long?> AppendReportReadyAsync(ReportReady report, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 /// <summary>What a finishing run reads for its <c>RunFinished</c>.</summary>

@@ -17,8 +17,16 @@ public sealed class RunRecord : SagaStateMachineInstance
     /// <summary>Postgres <c>xmin</c>: a safety net behind the repository's row lock.</summary>
     public uint RowVersion { get; set; }
 
-    /// <summary>The state machine's state name (<c>Pending</c>, <c>Running</c>, …).</summary>
+    /// <summary>The state machine's state name (<c>Pending</c>, <c>Running</c>, …); read and set it as <see cref="State"/>.</summary>
     public string CurrentState { get; set; } = "";
+
+    /// <summary>The run's state (<see cref="CurrentState"/> as the contract's enum). Not a column of its own.</summary>
+    [JsonIgnore]
+    public RunState State
+    {
+        get => RunStates.Of(CurrentState);
+        set => CurrentState = RunStates.NameOf(value);
+    }
 
     /// <summary>The template's name (also in <see cref="Definition"/>; a column of its own for listing and filtering).</summary>
     public string TemplateName { get; set; } = "";
@@ -76,12 +84,6 @@ public sealed class RunRecord : SagaStateMachineInstance
 
     /// <summary>The generation <see cref="ReportUrl"/> describes.</summary>
     public int? ReportGeneration { get; set; }
-
-    /// <summary>
-    /// Where the message being handled takes the run (set by <see cref="RunStep"/>, read by the state machine);
-    /// <see langword="null"/> to stay. Not persisted.
-    /// </summary>
-    internal RunState? Target { get; set; }
 
     /// <summary>The phase being worked on.</summary>
     public PhaseProgress CurrentPhase => Phases[PhaseIndex];

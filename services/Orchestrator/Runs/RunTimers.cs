@@ -3,16 +3,6 @@ namespace RunMesh.Orchestrator.Runs;
 // Messages the orchestrator sends to its own saga. They are not public contracts (shared/Contracts holds those):
 // nobody else produces or consumes them.
 
-/// <summary>
-/// Admission created the run's record: start executing it. Admission now takes this step itself; the message is still
-/// handled for runs an earlier version admitted and left Pending with it in the outbox.
-/// </summary>
-public sealed record RunAdmitted
-{
-    /// <summary>The run.</summary>
-    public required Guid RunId { get; init; }
-}
-
 /// <summary>The deadline scan: a retry's backoff has elapsed.</summary>
 public sealed record RetryBackoffElapsed
 {

@@ -10,5 +10,5 @@ public static class TemplateProblemCodes
     public const string TemplateConflict = "template_conflict";
 
     /// <summary>No template is registered under that name and version (404).</summary>
-    public const string TemplateNotFound = "template_not_found";
+    public const string TemplateNotFound = RunMesh.Contracts.ErrorCodes.TemplateNotFound;
 }

@@ -121,8 +121,8 @@ public sealed class RunQueriesFixture : IAsyncLifetime
         db.Runs.Add(run);
         AddEvents(db, run, eventTypes);
         var journal = new EfRunJournal(db, TimeProvider.System);
-        await journal.StoreArtifactAsync(run.CorrelationId, "spec", 1, InvalidSpecArtifact, Digest.Of(InvalidSpecArtifact), accepted: false, default);
-        await journal.StoreArtifactAsync(run.CorrelationId, "spec", 2, SpecArtifact, Digest.Of(SpecArtifact), accepted: true, default);
+        journal.StoreArtifact(run.CorrelationId, "spec", 1, InvalidSpecArtifact, Digest.Of(InvalidSpecArtifact), accepted: false);
+        journal.StoreArtifact(run.CorrelationId, "spec", 2, SpecArtifact, Digest.Of(SpecArtifact), accepted: true);
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
     }

@@ -88,9 +88,9 @@ public sealed class RunPersistenceTests : IAsyncLifetime
         {
             await using var transaction = await db.Database.BeginTransactionAsync();
             var journal = new EfRunJournal(db, TimeProvider.System);
-            await journal.StoreArtifactAsync(first, "spec", 1, artifact, digest, accepted: true, default);
-            await journal.StoreArtifactAsync(first, "spec", 1, artifact, digest, accepted: true, default);
-            await journal.StoreArtifactAsync(second, "spec", 3, artifact, digest, accepted: false, default);
+            journal.StoreArtifact(first, "spec", 1, artifact, digest, accepted: true);
+            journal.StoreArtifact(first, "spec", 1, artifact, digest, accepted: true);
+            journal.StoreArtifact(second, "spec", 3, artifact, digest, accepted: false);
             (await CountAsync("SELECT count(*) FROM artifact_blobs WHERE digest = @d", digest)).ShouldBe(0, "journal writes wait for SaveChanges");
             db.Deferred.Count.ShouldBe(6);
 
@@ -116,7 +116,7 @@ public sealed class RunPersistenceTests : IAsyncLifetime
             await using var transaction = await db.Database.BeginTransactionAsync();
             var journal = new EfRunJournal(db, TimeProvider.System);
             db.Runs.Add(run);
-            await journal.SetDeadlineAsync(new RunDeadlineEntry(run.CorrelationId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+            journal.SetDeadline(new RunDeadlineEntry(run.CorrelationId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1));
 
             await db.SaveChangesAsync();
             await transaction.CommitAsync();
@@ -140,8 +140,8 @@ public sealed class RunPersistenceTests : IAsyncLifetime
         {
             // A pass that deferred its writes and then failed before SaveChanges: the lease ends with them unsent.
             instance = db.ContextId.InstanceId;
-            await new EfRunJournal(db, TimeProvider.System).SetDeadlineAsync(
-                new RunDeadlineEntry(abandoned.CorrelationId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+            new EfRunJournal(db, TimeProvider.System).SetDeadline(
+                new RunDeadlineEntry(abandoned.CorrelationId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1));
             db.Deferred.Count.ShouldBe(1);
         }
 
@@ -166,9 +166,9 @@ public sealed class RunPersistenceTests : IAsyncLifetime
         await using (var db = Open())
         {
             var journal = new EfRunJournal(db, TimeProvider.System);
-            await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(5), "spec", 1, Guid.NewGuid()), default);
-            await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(9), "spec", 2, Guid.NewGuid()), default);
-            await journal.SetDeadlineAsync(new RunDeadlineEntry(runId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1), default);
+            journal.SetDeadline(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(5), "spec", 1, Guid.NewGuid()));
+            journal.SetDeadline(new RunDeadlineEntry(runId, DeadlineKind.Attempt, DateTimeOffset.UtcNow.AddMinutes(9), "spec", 2, Guid.NewGuid()));
+            journal.SetDeadline(new RunDeadlineEntry(runId, DeadlineKind.Run, DateTimeOffset.UtcNow.AddHours(1), Generation: 1));
             await db.SaveChangesAsync(); // no transaction: the deferred batch runs on its own, in order
         }
 
@@ -178,7 +178,7 @@ public sealed class RunPersistenceTests : IAsyncLifetime
             rows.Select(r => r.Kind).ShouldBe([DeadlineKind.Attempt, DeadlineKind.Run]);
             rows[0].Attempt.ShouldBe(2);
 
-            await new EfRunJournal(db, TimeProvider.System).ClearDeadlineAsync(runId, DeadlineKind.Attempt, default);
+            new EfRunJournal(db, TimeProvider.System).ClearDeadline(runId, DeadlineKind.Attempt);
             db.SaveChanges();
             (await db.RunDeadlines.CountAsync(d => d.RunId == runId)).ShouldBe(1);
         }

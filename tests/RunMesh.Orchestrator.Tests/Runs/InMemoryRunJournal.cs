@@ -26,33 +26,23 @@ internal sealed class InMemoryRunJournal : IRunJournal
 
     public void Append(RunEventEntry entry) => _events.Enqueue(entry);
 
-    public Task StoreArtifactAsync(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken)
-    {
+    public void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted) =>
         _artifacts.Enqueue((runId, phaseKey, attempt, digest, accepted));
-        return Task.CompletedTask;
-    }
 
-    public Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken)
-    {
-        _deadlines[(deadline.RunId, deadline.Kind)] = deadline;
-        return Task.CompletedTask;
-    }
+    public void SetDeadline(RunDeadlineEntry deadline) => _deadlines[(deadline.RunId, deadline.Kind)] = deadline;
 
-    public Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken)
-    {
-        _deadlines.TryRemove((runId, kind), out _);
-        return Task.CompletedTask;
-    }
+    public void ClearDeadline(Guid runId, DeadlineKind kind) => _deadlines.TryRemove((runId, kind), out _);
 
-    public Task ClearDeadlinesAsync(Guid runId, CancellationToken cancellationToken)
+    public void ClearDeadlines(Guid runId)
     {
         foreach (var kind in Enum.GetValues<DeadlineKind>())
         {
             _deadlines.TryRemove((runId, kind), out _);
         }
-
-        return Task.CompletedTask;
     }
+
+    public Task<long?> AppendReportReadyAsync(ReportReady report, DateTimeOffset now, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("ReportReady is recorded by one SQL statement; the integration tests cover it.");
 
     private readonly ConcurrentDictionary<string, Guid> _claims = new();
 

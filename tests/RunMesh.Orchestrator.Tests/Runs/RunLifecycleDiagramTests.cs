@@ -1,4 +1,6 @@
+using RunMesh.Contracts;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Orchestrator.Tests.Runs;
@@ -19,7 +21,7 @@ public sealed class RunLifecycleDiagramTests
         var committed = File.Exists(path) ? File.ReadAllText(path).ReplaceLineEndings("\n") : "(missing)";
 
         committed.ShouldBe(rendered,
-            $"{RunLifecycleDiagram.RelativePath} differs from what RunStateMachine and RunTransitions render. Regenerate it: {RunLifecycleDiagram.RegenerateCommand}");
+            $"{RunLifecycleDiagram.RelativePath} differs from what RunTransitions and RunStateMachine render. Regenerate it: {RunLifecycleDiagram.RegenerateCommand}");
     }
 
     [Fact]
@@ -27,7 +29,7 @@ public sealed class RunLifecycleDiagramTests
     {
         var rendered = RunLifecycleDiagram.Render(new RunStateMachine());
 
-        rendered.ShouldContain("Pending --> Running: RunAdmitted / phase dispatched");
+        rendered.ShouldContain("Pending --> Running: StartRun / phase dispatched");
         rendered.ShouldContain("Running --> AwaitingApproval: PhaseSucceeded / gate reached, ApprovalRequested");
         rendered.ShouldContain("Running --> Failed: PhaseAttemptFailed / artifact_invalid_after_repair");
         rendered.ShouldContain("AwaitingApproval --> Aborted: ApprovalDecided / approval_aborted");
@@ -37,12 +39,26 @@ public sealed class RunLifecycleDiagramTests
     }
 
     [Fact]
-    public void Every_outcome_is_listed_for_some_message_and_only_for_states_the_machine_handles_it_in()
+    public void Every_outcome_is_listed_for_some_message_and_every_listed_message_reaches_the_decider_in_its_state()
+    {
+        var machine = new RunStateMachine();
+        var machineMessages = RunLifecycleDiagram.MessagesOf(machine);
+
+        RunTransitions.All.SelectMany(t => t.Outcomes).Distinct().Order().ShouldBe(Enum.GetValues<RunOutcome>().Order());
+        // Admission hands StartRun to the decider itself; every other input arrives through the state machine.
+        RunTransitions.Inputs.Where(m => m != typeof(StartRun)).Select(m => m.Name).Order()
+            .ShouldBe(machineMessages.Select(m => m.Name).Order());
+        RunTransitions.All.Where(t => t.Message != typeof(StartRun))
+            .ShouldAllBe(t => RunLifecycleDiagram.MessagesHandledIn(machine, t.From).Contains(t.Message));
+        RunTransitions.Allows(RunState.Completed, typeof(PhaseSucceeded), RunOutcome.LastPhaseAccepted).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Every_state_of_the_machine_is_a_run_state_of_the_same_name()
     {
         var machine = new RunStateMachine();
 
-        RunTransitions.All.SelectMany(t => t.Outcomes).Distinct().Order().ShouldBe(Enum.GetValues<RunOutcome>().Order());
-        RunTransitions.All.ShouldAllBe(t => machine.NextEvents(machine.GetState(t.From.ToString())).Any(e => e.Name == t.Event));
-        RunTransitions.Allows("Completed", nameof(RunStateMachine.PhaseSucceeded), RunOutcome.LastPhaseAccepted).ShouldBeFalse();
+        machine.States.Where(s => s.Name is not ("Initial" or "Final")).Select(s => RunStates.Of(s.Name)).Order()
+            .ShouldBe(Enum.GetValues<RunState>().Order());
     }
 }

@@ -5,14 +5,15 @@ using RunMesh.Contracts;
 using RunMesh.Messaging.Outbox;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Templates;
 using RunMesh.Orchestrator.Tests.Persistence;
 using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Orchestrator.Tests.Runs;
 
 /// <summary>
-/// The run saga in the real orchestrator process, on PostgreSQL and RabbitMQ, with the real phase worker: a run row
-/// written as admission writes it, then <see cref="RunAdmitted"/>.
+/// The run saga in the real orchestrator process, on PostgreSQL and RabbitMQ, with the real phase worker: each run is
+/// started as other systems start one, by a <see cref="StartRun"/> of a registered template.
 /// </summary>
 public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 {
@@ -21,6 +22,7 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
     private MigratedOrchestratorDatabase _database = null!;
     private IsolatedVirtualHost _broker = null!;
     private IBusControl _bus = null!;
+    private int _templates;
 
     public async Task InitializeAsync()
     {
@@ -65,30 +67,68 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 
     private OrchestratorDbContext Open() => _database.Open();
 
+    /// <summary>Registers a template of <paramref name="phases"/> and starts a run of it with a <see cref="StartRun"/>.</summary>
     private async Task<Guid> AdmitAsync(params PhasePlan[] phases)
     {
-        var runId = NewId.NextGuid();
+        var name = $"lifecycle-{_templates++}";
         await using (var db = Open())
         {
-            db.Runs.Add(RunSagaHarness.PendingRun(runId, phases));
-            await db.SaveChangesAsync();
+            var registration = await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates())
+                .RegisterAsync(TemplateOf(name, phases).ToJsonString(), "application/json", "test", CancellationToken.None);
+            registration.Outcome.ShouldBe(TemplateRegistrationOutcome.Created, string.Join("; ", registration.Problems ?? []));
         }
 
-        await _bus.Publish(new RunAdmitted { RunId = runId });
+        var runId = NewId.NextGuid();
+        await _bus.Publish(new StartRun
+        {
+            RunId = runId,
+            Template = $"{name}@1",
+            Inputs = new JsonObject { ["feature"] = "dark mode" },
+            Model = new JsonObject { ["name"] = "mock" },
+            RequestedBy = "test",
+        });
         return runId;
     }
 
-    private async Task<RunRecord> WaitForStateAsync(Guid runId, string state, ServiceProcess orchestrator) =>
-        await Eventually.UntilAsync(
+    /// <summary>A template whose phases are <paramref name="phases"/> (inputs: a <c>feature</c> string).</summary>
+    private static JsonObject TemplateOf(string name, PhasePlan[] phases) => new()
+    {
+        ["name"] = name,
+        ["version"] = 1,
+        ["inputs"] = new JsonObject
+        {
+            ["schema"] = JsonNode.Parse("""{"type":"object","required":["feature"],"properties":{"feature":{"type":"string"}}}"""),
+        },
+        ["phases"] = new JsonArray(phases.Select(phase => (JsonNode)new JsonObject
+        {
+            ["key"] = phase.Key,
+            ["executor"] = phase.Executor,
+            ["settings"] = phase.Settings.DeepClone(),
+            ["instructions"] = phase.Instructions,
+            ["artifact"] = new JsonObject { ["schema"] = phase.ArtifactSchema.DeepClone() },
+            ["repairAttempts"] = phase.RepairAttempts,
+            ["retry"] = new JsonObject
+            {
+                ["maxAttempts"] = phase.MaxAttempts,
+                ["backoffSeconds"] = phase.BackoffSeconds,
+                ["backoffMultiplier"] = phase.BackoffMultiplier,
+            },
+            ["timeoutSeconds"] = phase.TimeoutSeconds,
+        }).ToArray()),
+        ["timeoutSeconds"] = 600,
+    };
+
+    private async Task<RunRecord> WaitForStateAsync(Guid runId, RunState state, ServiceProcess orchestrator) =>
+        (await Eventually.UntilAsync(
             async () =>
             {
                 await using var db = Open();
-                return await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == runId);
+                return await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == runId);
             },
-            run => run.CurrentState == state,
+            run => run?.State == state,
             s_timeout,
             $"run {runId} to be {state}",
-            () => orchestrator.LogTail());
+            () => orchestrator.LogTail()))!;
 
     private async Task<List<string>> EventTypesAsync(Guid runId)
     {
@@ -107,7 +147,7 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
         {
             // A run that has finished twice, as a saga pass leaves it; no event yet, so the log must stay gap-free from 1.
             var run = RunSagaHarness.PendingRun(runId, RunSagaHarness.Phase("spec"));
-            run.CurrentState = "Completed";
+            run.State = RunState.Completed;
             run.Generation = 2;
             db.Runs.Add(run);
             await db.SaveChangesAsync();
@@ -172,12 +212,12 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 
         var runId = await AdmitAsync(RunSagaHarness.Phase("spec"), review);
 
-        var run = await WaitForStateAsync(runId, "Completed", orchestrator);
+        var run = await WaitForStateAsync(runId, RunState.Completed, orchestrator);
         run.Generation.ShouldBe(1);
         run.Phases.Select(p => p.Attempts.Count).ShouldBe([1, 2]);
         run.Usage.InputTokens.ShouldBeGreaterThan(0);
         var types = await EventTypesAsync(runId);
-        types[0].ShouldBe(RunEventTypes.RunStarted);
+        types[..2].ShouldBe([RunEventTypes.RunCreated, RunEventTypes.RunStarted]);
         types.ShouldContain(RunEventTypes.PhaseAttemptFailed);
         types[^1].ShouldBe(RunEventTypes.RunCompleted);
         await using var db = Open();
@@ -193,7 +233,7 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 
         var runId = await AdmitAsync(lonely);
 
-        var run = await WaitForStateAsync(runId, "Failed", orchestrator);
+        var run = await WaitForStateAsync(runId, RunState.Failed, orchestrator);
         run.Error!.Code.ShouldBe(ErrorCodes.PhaseTimeout);
         (await EventTypesAsync(runId)).ShouldContain(RunEventTypes.PhaseTimedOut);
     }
@@ -210,7 +250,7 @@ public sealed class RunLifecycleIntegrationTests : IAsyncLifetime
 
         var runId = await AdmitAsync(spec, review);
 
-        var run = await WaitForStateAsync(runId, "Failed", orchestrator);
+        var run = await WaitForStateAsync(runId, RunState.Failed, orchestrator);
         run.Error!.Code.ShouldBe(ErrorCodes.InstructionsTooLarge);
         run.Error.PhaseKey.ShouldBe("review");
         run.Error.Message.ShouldContain("over the limit of 4096 bytes");

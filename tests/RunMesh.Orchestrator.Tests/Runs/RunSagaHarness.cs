@@ -3,15 +3,18 @@ using MassTransit;
 using MassTransit.Saga;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Admission;
+using RunMesh.Orchestrator.Runs.Lifecycle;
 
 namespace RunMesh.Orchestrator.Tests.Runs;
 
 /// <summary>
-/// <see cref="RunStateMachine"/> on MassTransit's in-memory test harness, with helpers that play the worker, the
-/// approver and the deadline scan.
+/// <see cref="RunStateMachine"/> on MassTransit's in-memory test harness, with helpers that play admission, the worker,
+/// the approver and the deadline scan.
 /// </summary>
 internal sealed class RunSagaHarness : IAsyncDisposable
 {
@@ -42,7 +45,8 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         var services = new ServiceCollection()
             .AddSingleton(TimeProvider.System)
             .AddSingleton<InMemoryRunJournal>()
-            .AddSingleton<IRunJournal>(sp => sp.GetRequiredService<InMemoryRunJournal>());
+            .AddSingleton<IRunJournal>(sp => sp.GetRequiredService<InMemoryRunJournal>())
+            .AddScoped<RunEffects>();
         services.AddOptions<OrchestratorOptions>().Configure(options => configure?.Invoke(options));
         services.AddMassTransitTestHarness(x =>
         {
@@ -72,7 +76,7 @@ internal sealed class RunSagaHarness : IAsyncDisposable
     public static RunRecord PendingRun(Guid runId, params PhasePlan[] phases) => new()
     {
         CorrelationId = runId,
-        CurrentState = "Pending",
+        State = RunState.Pending,
         CreatedAt = DateTimeOffset.UtcNow,
         TemplateName = "spec-review",
         TemplateVersion = 1,
@@ -88,14 +92,31 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         Phases = phases.Select(p => new PhaseProgress { Key = p.Key }).ToList(),
     };
 
-    /// <summary>Creates a run as admission would (a Pending row) and admits it.</summary>
+    /// <summary>
+    /// Admits a run as admission does once it has resolved the template: a Pending row started by
+    /// <see cref="RunAdmission.StartAsync"/> (the decider's first step, its effects written and published), then stored.
+    /// </summary>
     public async Task<Guid> AdmitAsync(Budget? budget = null, params PhasePlan[] phases)
     {
         var runId = NewId.NextGuid();
         var record = PendingRun(runId, phases);
         record.Definition = record.Definition with { Budget = budget };
+        var start = new StartRun
+        {
+            RunId = runId,
+            Template = $"{record.Definition.Template.Name}@{record.Definition.Template.Version}",
+            Inputs = record.Definition.Inputs,
+            Model = record.Definition.Model,
+            RequestedBy = "test",
+        };
+        await using (var scope = _provider.CreateAsyncScope())
+        {
+            var options = scope.ServiceProvider.GetRequiredService<IOptions<OrchestratorOptions>>().Value;
+            await RunAdmission.StartAsync(record, start, Harness.Bus, scope.ServiceProvider.GetRequiredService<RunEffects>(), options,
+                DateTimeOffset.UtcNow, CancellationToken.None);
+        }
+
         _provider.GetRequiredService<IndexedSagaDictionary<RunRecord>>().Add(new SagaInstance<RunRecord>(record));
-        await Harness.Bus.Publish(new RunAdmitted { RunId = runId });
         return runId;
     }
 
@@ -147,7 +168,8 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         return Record(runId)!;
     }
 
-    public RunRecord? Record(Guid runId) => Saga.Sagas.Contains(runId);
+    /// <summary>The run as the saga repository holds it (admission stores it there, so it exists before the saga sees a message).</summary>
+    public RunRecord? Record(Guid runId) => _provider.GetRequiredService<IndexedSagaDictionary<RunRecord>>()[runId]?.Instance;
 
     public async Task<IReadOnlyList<T>> PublishedAsync<T>(Func<T, bool> match, int count = 1)
         where T : class

@@ -28,7 +28,7 @@ public sealed class When_a_run_is_admitted : IAsyncLifetime
         run.StartedAt.ShouldNotBeNull();
         _h.Journal.Deadline(runId, DeadlineKind.Attempt)!.ExecutionId.ShouldBe(dispatch.ExecutionId);
         _h.Journal.Deadline(runId, DeadlineKind.Run).ShouldNotBeNull();
-        _h.Journal.EventTypes(runId).ShouldBe([RunEventTypes.RunStarted, RunEventTypes.PhaseDispatched]);
+        _h.Journal.EventTypes(runId).ShouldBe([RunEventTypes.RunCreated, RunEventTypes.RunStarted, RunEventTypes.PhaseDispatched]);
     }
 }
 
@@ -71,7 +71,7 @@ public sealed class When_every_phase_succeeds : IAsyncLifetime
         await _h.SucceedAsync(await _h.DispatchAsync(runId, 1));
         await _h.WaitForStateAsync(runId, _h.Machine.Completed);
 
-        _h.Journal.Events(runId).Select(e => e.Seq).ShouldBe([1, 2, 3, 4]);
+        _h.Journal.Events(runId).Select(e => e.Seq).ShouldBe([1, 2, 3, 4, 5]);
         _h.Journal.Events(runId).Select(e => e.IdempotencyKey).ShouldBeUnique();
     }
 

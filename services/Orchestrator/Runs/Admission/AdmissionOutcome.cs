@@ -1,3 +1,4 @@
+using RunMesh.Contracts;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Admission;
@@ -9,14 +10,14 @@ public abstract record AdmissionOutcome
     {
     }
 
-    /// <summary>A new run was created and started: <paramref name="State"/> is its state name (Running, or Failed when its first dispatch was refused).</summary>
-    public sealed record Created(Guid RunId, string State) : AdmissionOutcome;
+    /// <summary>A new run was created and started: <paramref name="State"/> is its state (Running, or Failed when its first dispatch was refused).</summary>
+    public sealed record Created(Guid RunId, RunState State) : AdmissionOutcome;
 
     /// <summary>
     /// An identical run answers the request: completed (nothing is executed) or still in flight (the request joins it).
     /// <see cref="AliasRunId"/> is the sender's own id when it differs and was recorded as an alias.
     /// </summary>
-    public sealed record Deduplicated(Guid RunId, string State, Guid? AliasRunId) : AdmissionOutcome;
+    public sealed record Deduplicated(Guid RunId, RunState State, Guid? AliasRunId) : AdmissionOutcome;
 
     /// <summary>A run with this id already exists (the same start sent again): nothing new is started.</summary>
     public sealed record AlreadyExists(Guid RunId) : AdmissionOutcome;

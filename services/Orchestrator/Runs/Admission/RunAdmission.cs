@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
 using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Admission;
@@ -11,13 +12,14 @@ namespace RunMesh.Orchestrator.Runs.Admission;
 /// The one admission path for <c>POST /api/runs</c> and the <see cref="StartRun"/> command (DESIGN.md Run lifecycle
 /// step 1): resolve the template, validate the inputs, compute the input bundle hash, then — in one transaction —
 /// either answer an identical completed or in-flight run (its claim on the hash decides, even under concurrency) or
-/// create the run and start it: the row, <c>run.created</c>, and the state machine's first step (<c>run.started</c>, the
-/// first <see cref="ExecutePhase"/> through the outbox, its deadline), all in that transaction. Starting here instead of
-/// in a saga pass of its own saves a broker hop and a transaction per run (docs/benchmarks.md).
+/// create the run and start it: the row, and what <see cref="RunDecider"/> decides for the <see cref="StartRun"/> of a
+/// <c>Pending</c> run (<c>run.created</c>, <c>run.started</c>, the first <see cref="ExecutePhase"/> through the outbox,
+/// its deadline), written by <see cref="RunEffects"/>, all in that transaction. Starting here instead of in a saga
+/// pass of its own saves a broker hop and a transaction per run (docs/benchmarks.md).
 /// </summary>
 public sealed class RunAdmission(
-    OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, IOptions<OrchestratorOptions> options,
-    ILoggerFactory loggers, TimeProvider clock)
+    OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, RunEffects effects, IOptions<OrchestratorOptions> options,
+    TimeProvider clock)
 {
     /// <summary>Admits <paramref name="start"/>; <paramref name="publish"/> is the transactional publisher of the caller (bus outbox or consume context).</summary>
     public Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken) =>
@@ -41,7 +43,7 @@ public sealed class RunAdmission(
         // The API refuses these with a 400 before admission; a StartRun from the bus gets here with them.
         if (RunInputs.FieldWithoutCanonicalForm(start.Inputs, start.Model) is { } field)
         {
-            return new AdmissionOutcome.Refused("invalid_inputs",
+            return new AdmissionOutcome.Refused(ErrorCodes.InvalidInputs,
                 [new ValidationProblem($"$.{field}", "has no canonical JSON form: a number beyond the range of a double, or a string that is not valid Unicode")]);
         }
 
@@ -73,7 +75,7 @@ public sealed class RunAdmission(
 
         if (problems.Count > 0)
         {
-            return new AdmissionOutcome.Refused(budget.IsAccepted ? "invalid_inputs" : "invalid_budget", problems);
+            return new AdmissionOutcome.Refused(budget.IsAccepted ? ErrorCodes.InvalidInputs : ErrorCodes.InvalidBudget, problems);
         }
 
         var tooLarge = InstructionSize.CheckAtAdmission(template, start.Inputs, options.Value.MaxRenderedInstructionsBytes).ToList();
@@ -102,32 +104,27 @@ public sealed class RunAdmission(
 
             var run = NewRun(start, template, inputBundleHash, budget.Effective, lineage.Depth, now);
             db.Runs.Add(run);
-            run.EventSeq = 1;
-            journal.Append(new RunEventEntry(run.CorrelationId, 1, RunEventTypes.RunCreated, new()
-            {
-                ["template"] = template.Reference,
-                ["templateHash"] = template.Hash,
-                ["inputBundleHash"] = inputBundleHash,
-                ["force"] = start.Options.Force,
-                ["requestedBy"] = start.RequestedBy,
-            }, "created", now));
-            await StartAsync(run, publish, now, cancellationToken);
+            await StartAsync(run, start, publish, effects, options.Value, now, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await CommitAsync(transaction, cancellationToken);
-            return new AdmissionOutcome.Created(run.CorrelationId, run.CurrentState);
+            return new AdmissionOutcome.Created(run.CorrelationId, run.State);
         }
     }
 
     /// <summary>
-    /// What <see cref="RunStateMachine"/> does for <see cref="RunAdmitted"/> in <c>Pending</c>, taken here: the run moves
-    /// to where the step decided (Running, or Failed when the first dispatch is refused, e.g. over budget).
+    /// Starts <paramref name="run"/>, just created <c>Pending</c> from <paramref name="start"/>: what the decider decides
+    /// for it, written by <paramref name="effects"/> in the caller's transaction; the run moves to where it decided
+    /// (Running, or Failed when the first dispatch is refused, e.g. over budget).
     /// </summary>
-    private async Task StartAsync(RunRecord run, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task StartAsync(
+        RunRecord run, StartRun start, IPublishEndpoint publish, RunEffects effects, OrchestratorOptions options, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
-        var step = RunStep.ForAdmission(run, publish, journal, options.Value, loggers.CreateLogger<RunStep>(), now, cancellationToken);
-        await step.StartAsync();
-        run.CurrentState = run.Target?.ToString()
-            ?? throw new InvalidOperationException($"Starting run {run.CorrelationId} decided no state.");
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(effects);
+        var decision = RunDecider.Decide(run, new RunInput(start), options, now);
+        await effects.ApplyAsync(run, decision, publish, now, cancellationToken);
+        run.State = decision.To;
     }
 
     /// <summary>
@@ -148,13 +145,13 @@ public sealed class RunAdmission(
             : await db.Runs.AsNoTracking().Where(r => r.CorrelationId == parentRunId).Select(r => r.Definition).SingleAsync(cancellationToken);
         if (parent is null)
         {
-            return (0, "parent_run_not_found", new ValidationProblem("$.parentRunId", $"there is no run {parentId}"));
+            return (0, ErrorCodes.ParentRunNotFound, new ValidationProblem("$.parentRunId", $"there is no run {parentId}"));
         }
 
         var depth = parent.Depth + 1;
         var limit = Math.Min(parent.Options.MaxDepth, start.Options.MaxDepth);
         return depth > limit
-            ? (depth, "max_depth_exceeded", new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"))
+            ? (depth, ErrorCodes.MaxDepthExceeded, new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"))
             : (depth, null, null);
     }
 
@@ -177,19 +174,18 @@ public sealed class RunAdmission(
         // Locked like the saga locks it: its event counter must not be bumped by two requests at once.
         var holder = await EntityFrameworkQueryableExtensions.SingleAsync(
             db.Runs.FromSqlInterpolated($"SELECT *, xmin FROM runs WHERE run_id = {holderId} FOR UPDATE"), cancellationToken);
-        holder.EventSeq++;
-        journal.Append(new RunEventEntry(holder.CorrelationId, holder.EventSeq, RunEventTypes.RunDeduplicated, new()
+        effects.Append(holder, RunEventTypes.RunDeduplicated, new()
         {
             ["requestedRunId"] = start.RunId.ToString(),
             ["requestedBy"] = start.RequestedBy,
             ["state"] = holder.CurrentState,
-        }, $"deduplicated:{start.RunId}", now));
+        }, $"deduplicated:{start.RunId}", now);
 
         Guid? alias = null;
         if (start.RunId != holderId)
         {
             alias = start.RunId;
-            var finished = holder.EndedAt is not null && holder.CurrentState == "Completed";
+            var finished = holder.EndedAt is not null && holder.State == RunState.Completed;
             db.RunAliases.Add(new RunAlias
             {
                 AliasRunId = start.RunId,
@@ -199,13 +195,11 @@ public sealed class RunAdmission(
             });
             if (finished)
             {
-                var lastEvents = await journal.RecentEventsAsync(holderId, 20, cancellationToken);
-                var message = RunFinishedMessage.From(holder, RunState.Completed, lastEvents, now);
-                await publish.Publish(message with { RunId = start.RunId, AliasOf = holderId }, cancellationToken);
+                await effects.PublishRunFinishedToAliasAsync(holder, start.RunId, publish, now, cancellationToken);
             }
         }
 
-        return new AdmissionOutcome.Deduplicated(holderId, holder.CurrentState, alias);
+        return new AdmissionOutcome.Deduplicated(holderId, holder.State, alias);
     }
 
     private static RunRecord NewRun(StartRun start, WorkflowTemplate template, string inputBundleHash, Budget? budget, int depth, DateTimeOffset now)
@@ -214,7 +208,7 @@ public sealed class RunAdmission(
         return new RunRecord
         {
             CorrelationId = start.RunId,
-            CurrentState = "Pending",
+            State = RunState.Pending,
             CreatedAt = now,
             TemplateName = template.Name,
             TemplateVersion = template.Version,

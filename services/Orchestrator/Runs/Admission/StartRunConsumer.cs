@@ -1,5 +1,6 @@
 using MassTransit;
 using RunMesh.Contracts;
+using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Admission;
@@ -9,7 +10,7 @@ namespace RunMesh.Orchestrator.Runs.Admission;
 /// that cannot be admitted (unknown template, invalid inputs) is answered with a failed <see cref="RunFinished"/> under
 /// the sender's run id, so a sender that only listens to the bus learns why.
 /// </summary>
-internal sealed partial class StartRunConsumer(RunAdmission admission, TimeProvider clock, ILogger<StartRunConsumer> logger) : IConsumer<StartRun>
+internal sealed partial class StartRunConsumer(RunAdmission admission, RunEffects effects, TimeProvider clock, ILogger<StartRunConsumer> logger) : IConsumer<StartRun>
 {
     public async Task Consume(ConsumeContext<StartRun> context)
     {
@@ -19,7 +20,7 @@ internal sealed partial class StartRunConsumer(RunAdmission admission, TimeProvi
         {
             AdmissionOutcome.TemplateNotFound notFound => new RunError
             {
-                Code = "template_not_found",
+                Code = ErrorCodes.TemplateNotFound,
                 Message = $"No template is registered as '{notFound.Reference}'.",
             },
             AdmissionOutcome.Refused refused => new RunError
@@ -39,22 +40,7 @@ internal sealed partial class StartRunConsumer(RunAdmission admission, TimeProvi
 
         // Inputs without a canonical form are not echoed: every consumer of RunFinished hashes them (the manifest).
         var echo = RunInputs.FieldWithoutCanonicalForm(start.Inputs, start.Model) is null;
-        await context.Publish(new RunFinished
-        {
-            RunId = start.RunId,
-            Generation = 1,
-            State = RunState.Failed,
-            Error = refusal,
-            Template = new TemplateRef { Name = start.Template, Version = 0, Hash = "" },
-            InputBundleHash = "",
-            Inputs = echo ? start.Inputs : [],
-            Model = echo ? start.Model : [],
-            Options = start.Options,
-            ParentRunId = start.ParentRunId,
-            EndedAt = clock.GetUtcNow(),
-            Labels = start.Options.Labels,
-            ApprovalGates = 0, // no run was created, so nothing can have asked for an approval
-        });
+        await effects.PublishRefusalAsync(start, refusal, echo, context, clock.GetUtcNow(), context.CancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "StartRun {RunId} refused: {Code}")]

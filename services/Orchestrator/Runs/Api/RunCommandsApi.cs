@@ -10,6 +10,7 @@ using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs.Admission;
+using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Api;
@@ -140,11 +141,11 @@ public static class RunCommandsApi
     /// <summary>The HTTP answer to an admission outcome: a JSON body (repeatable under an Idempotency-Key) or a problem.</summary>
     private static (int Status, object Answer) Answer(AdmissionOutcome outcome) => outcome switch
     {
-        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, RunStateNames.ToJson(created.State), deduplicated: false)),
-        AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStateNames.ToJson(dedup.State), deduplicated: true)),
-        AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, "pending", deduplicated: true)),
+        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, RunStates.ToJson(created.State), deduplicated: false)),
+        AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStates.ToJson(dedup.State), deduplicated: true)),
+        AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, RunStates.ToJson(RunState.Pending), deduplicated: true)),
         AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, Problem(StatusCodes.Status422UnprocessableEntity,
-            "template_not_found", "Template not found", $"No template is registered as '{missing.Reference}'.")),
+            ErrorCodes.TemplateNotFound, "Template not found", $"No template is registered as '{missing.Reference}'.")),
         AdmissionOutcome.Refused refused => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
             StatusCodes.Status422UnprocessableEntity, refused.Code, "The run cannot start with these inputs",
             $"{refused.Problems.Count} problem(s); see errors.",
@@ -180,20 +181,20 @@ public static class RunCommandsApi
             return RunNotFound(runId);
         }
 
-        if (RunStateNames.IsTerminal(run.CurrentState))
+        if (RunStates.IsTerminal(run.State))
         {
-            return Problem(StatusCodes.Status409Conflict, "run_not_cancellable", "The run has ended",
-                $"Run {run.CorrelationId} is {RunStateNames.ToJson(run.CurrentState)}; only a run that has not ended can be cancelled.");
+            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotCancellable, "The run has ended",
+                $"Run {run.CorrelationId} is {RunStates.ToJson(run.State)}; only a run that has not ended can be cancelled.");
         }
 
         await publish.Publish(new CancelRun { RunId = run.CorrelationId, Reason = body.Value?.Reason, RequestedBy = user.Identity?.Name }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStateNames.ToJson(run.CurrentState) },
+        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStates.ToJson(run.State) },
             statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> RetryAsync(
-        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
+        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission, RunEffects effects,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var body = await StrictJsonBody.ReadAsync<JsonObject>(request, required: false, cancellationToken);
@@ -213,23 +214,27 @@ public static class RunCommandsApi
             return RunNotFound(runId);
         }
 
-        if (run.CurrentState != "Failed")
+        if (run.State != RunState.Failed)
         {
-            return Problem(StatusCodes.Status409Conflict, "run_not_retryable", "Only a failed run can be retried",
-                $"Run {run.CorrelationId} is {RunStateNames.ToJson(run.CurrentState)}.");
+            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "Only a failed run can be retried",
+                $"Run {run.CorrelationId} is {RunStates.ToJson(run.State)}.");
         }
 
-        var holder = await db.InputBundleClaims.AsNoTracking()
-            .Where(c => c.InputBundleHash == run.Definition.InputBundleHash).Select(c => (Guid?)c.RunId).SingleOrDefaultAsync(cancellationToken);
-        if (holder is { } other && other != run.CorrelationId)
+        // The claim is taken here, with the RetryRun in the same transaction, so the saga finds the input bundle the
+        // run's and never ignores a retry this answers 202 for.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await effects.HoldInputBundleAsync(run, cancellationToken))
         {
-            return Problem(StatusCodes.Status409Conflict, "run_not_retryable", "An identical run exists",
+            var other = await db.InputBundleClaims.AsNoTracking()
+                .Where(c => c.InputBundleHash == run.Definition.InputBundleHash).Select(c => c.RunId).SingleAsync(cancellationToken);
+            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "An identical run exists",
                 $"Run {other} started with the same inputs meanwhile; use it instead.");
         }
 
         await publish.Publish(new RetryRun { RunId = run.CorrelationId, RequestedBy = user.Identity?.Name }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = "failed" },
+        await transaction.CommitAsync(cancellationToken);
+        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStates.ToJson(RunState.Failed) },
             statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -244,7 +249,7 @@ public static class RunCommandsApi
     }
 
     private static ProblemHttpResult RunNotFound(string runId) =>
-        Problem(StatusCodes.Status404NotFound, "run_not_found", "Run not found", $"There is no run '{runId}'.");
+        Problem(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound, "Run not found", $"There is no run '{runId}'.");
 
     private static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
         TypedResults.Problem(ProblemResponses.Create(status, code, title, detail));

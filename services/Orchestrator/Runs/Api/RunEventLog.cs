@@ -22,11 +22,14 @@ internal static class RunEventLog
             .ToListAsync(cancellationToken);
 
     /// <summary>The run's last handed-out seq and its state (one primary-key read); null when the run does not exist.</summary>
-    public static Task<RunHead?> HeadAsync(OrchestratorDbContext db, Guid runId, CancellationToken cancellationToken) =>
-        db.Runs.AsNoTracking()
+    public static async Task<RunHead?> HeadAsync(OrchestratorDbContext db, Guid runId, CancellationToken cancellationToken)
+    {
+        var head = await db.Runs.AsNoTracking()
             .Where(r => r.CorrelationId == runId)
-            .Select(r => new RunHead(r.EventSeq, r.CurrentState))
+            .Select(r => new { r.EventSeq, r.CurrentState })
             .SingleOrDefaultAsync(cancellationToken);
+        return head is null ? null : new RunHead(head.EventSeq, RunStates.Of(head.CurrentState));
+    }
 
     /// <summary>
     /// Where the run's stream ends, given its <paramref name="head"/>: when the run is in a terminal state, the seq of its
@@ -35,7 +38,7 @@ internal static class RunEventLog
     /// </summary>
     public static async Task<RunStreamEnd> EndAsync(OrchestratorDbContext db, Guid runId, RunHead head, CancellationToken cancellationToken)
     {
-        if (!RunStateNames.IsTerminal(head.State))
+        if (!RunStates.IsTerminal(head.State))
         {
             return new RunStreamEnd(Terminal: false, TerminalSeq: null);
         }
@@ -48,8 +51,8 @@ internal static class RunEventLog
     }
 }
 
-/// <summary>The run's event counter (the seq of its latest event) and its stored state name.</summary>
-internal sealed record RunHead(long EventSeq, string State);
+/// <summary>The run's event counter (the seq of its latest event) and its state.</summary>
+internal sealed record RunHead(long EventSeq, RunState State);
 
 /// <summary>Whether the run is terminal, and the seq of the terminal event its stream closes after.</summary>
 internal sealed record RunStreamEnd(bool Terminal, long? TerminalSeq);

@@ -52,7 +52,7 @@ internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOpti
                 }
 
                 // Nothing new and not terminal: the cheap head read is all a poll costs.
-                if (head.EventSeq > last || RunStateNames.IsTerminal(head.State))
+                if (head.EventSeq > last || RunStates.IsTerminal(head.State))
                 {
                     var end = await RunEventLog.EndAsync(db, runId, head, cancellationToken);
                     var events = await RunEventLog.ReadAsync(db, runId, last, end.TerminalSeq, BatchSize, cancellationToken);

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 using NpgsqlTypes;
+using RunMesh.Contracts;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
 using RunMesh.Orchestrator.Persistence;
@@ -98,7 +99,7 @@ public static class RunQueriesApi
         var items = page.Select(r => new RunSummaryView
         {
             RunId = r.CorrelationId,
-            State = RunStateNames.ToJson(r.CurrentState),
+            State = RunStates.ToJson(RunStates.Of(r.CurrentState)),
             Template = new TemplateNameView(r.TemplateName, r.TemplateVersion),
             CreatedAt = r.CreatedAt,
             StartedAt = r.StartedAt,
@@ -150,7 +151,7 @@ public static class RunQueriesApi
         {
             RunId = run.CorrelationId,
             AliasOf = requested == run.CorrelationId ? null : requested,
-            State = RunStateNames.ToJson(run.CurrentState),
+            State = RunStates.ToJson(RunStates.Of(run.CurrentState)),
             Template = run.Definition.Template,
             InputBundleHash = run.Definition.InputBundleHash,
             CreatedAt = run.CreatedAt,
@@ -294,7 +295,7 @@ public static class RunQueriesApi
         InvalidRequest("The run id in the path must be a UUID (e.g. 0b5c2f0e-8d3a-4f7e-9a59-2f1c6f3f9f5e).");
 
     private static ProblemHttpResult RunNotFound(string id) =>
-        Problem(StatusCodes.Status404NotFound, "run_not_found", "Run not found", $"There is no run '{id}'.");
+        Problem(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound, "Run not found", $"There is no run '{id}'.");
 
     private static ProblemHttpResult InvalidRequest(string detail) =>
         Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);

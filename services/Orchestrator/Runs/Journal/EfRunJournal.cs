@@ -28,8 +28,7 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
         At = entry.At,
     });
 
-    public Task StoreArtifactAsync(
-        Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted, CancellationToken cancellationToken)
+    public void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted)
     {
         // Content-addressed: the same artifact (in any run) is stored once.
         db.Deferred.Add(
@@ -39,11 +38,9 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
             "INSERT INTO run_artifacts (run_id, phase_key, attempt, digest, accepted) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, phase_key, attempt) DO NOTHING",
             Value(runId, NpgsqlDbType.Uuid), Value(phaseKey, NpgsqlDbType.Text), Value(attempt, NpgsqlDbType.Integer),
             Value(digest, NpgsqlDbType.Text), Value(accepted, NpgsqlDbType.Boolean));
-        return Task.CompletedTask;
     }
 
-    public Task SetDeadlineAsync(RunDeadlineEntry deadline, CancellationToken cancellationToken)
-    {
+    public void SetDeadline(RunDeadlineEntry deadline) =>
         db.Deferred.Add(
             """
             INSERT INTO run_deadlines (run_id, kind, due_at, phase_key, attempt, execution_id, generation)
@@ -54,21 +51,36 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
             Value(deadline.RunId, NpgsqlDbType.Uuid), Value(deadline.Kind.ToString(), NpgsqlDbType.Text),
             Value(deadline.DueAt, NpgsqlDbType.TimestampTz), Value(deadline.PhaseKey, NpgsqlDbType.Text), Value(deadline.Attempt, NpgsqlDbType.Integer),
             Value(deadline.ExecutionId, NpgsqlDbType.Uuid), Value(deadline.Generation, NpgsqlDbType.Integer));
-        return Task.CompletedTask;
-    }
 
-    public Task ClearDeadlineAsync(Guid runId, DeadlineKind kind, CancellationToken cancellationToken)
-    {
+    public void ClearDeadline(Guid runId, DeadlineKind kind) =>
         db.Deferred.Add(
             "DELETE FROM run_deadlines WHERE run_id = $1 AND kind = $2",
             Value(runId, NpgsqlDbType.Uuid), Value(kind.ToString(), NpgsqlDbType.Text));
-        return Task.CompletedTask;
-    }
 
-    public Task ClearDeadlinesAsync(Guid runId, CancellationToken cancellationToken)
-    {
+    public void ClearDeadlines(Guid runId) =>
         db.Deferred.Add("DELETE FROM run_deadlines WHERE run_id = $1", Value(runId, NpgsqlDbType.Uuid));
-        return Task.CompletedTask;
+
+    public async Task<long?> AppendReportReadyAsync(ReportReady report, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var payload = new JsonObject
+        {
+            ["generation"] = report.Generation,
+            ["reportUrl"] = report.ReportUrl,
+            ["manifestDigest"] = report.ManifestDigest,
+        }.ToJsonString();
+        var idempotencyKey = $"report:{report.Generation}";
+
+        // An older generation's report, one already recorded, or an unknown run: nothing to do.
+        var recorded = await EntityFrameworkQueryableExtensions.ToListAsync(db.Database.SqlQuery<long>($"""
+            WITH run AS (
+                UPDATE runs SET event_seq = event_seq + 1, report_url = {report.ReportUrl}, report_generation = {report.Generation}
+                WHERE run_id = {report.RunId} AND (report_generation IS NULL OR report_generation < {report.Generation})
+                RETURNING run_id, event_seq)
+            INSERT INTO run_events (run_id, seq, at, idempotency_key, payload, type)
+            SELECT run_id, event_seq, {now}, {idempotencyKey}, CAST({payload} AS jsonb), {RunEventTypes.ReportReady} FROM run
+            RETURNING seq AS "Value"
+            """), cancellationToken);
+        return recorded.Count == 0 ? null : recorded[0];
     }
 
     public async Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken)

@@ -1,12 +1,11 @@
 using RunMesh.Contracts;
-using ContractRunState = RunMesh.Contracts.RunState;
 
-namespace RunMesh.Orchestrator.Runs;
+namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
-/// <summary>What a <see cref="RunStep"/> decided about a run; each outcome leads to one state (<see cref="RunTransitions.TargetOf"/>).</summary>
+/// <summary>What <see cref="RunDecider"/> decided about a run; each outcome leads to one state (<see cref="RunTransitions.TargetOf"/>).</summary>
 public enum RunOutcome
 {
-    /// <summary>A phase's first attempt was sent (the run's first phase, or the next one after a phase was accepted).</summary>
+    /// <summary>A phase's first attempt was sent (the run's first phase at admission, or the next one after a phase was accepted).</summary>
     PhaseDispatched,
 
     /// <summary>An invalid artifact is answered with the next attempt, carrying the validation errors.</summary>
@@ -58,54 +57,58 @@ public enum RunOutcome
     RunTimedOut,
 }
 
-/// <summary>A message (an event of <see cref="RunStateMachine"/>, by name) that, handled in <see cref="From"/>, may end in each of <see cref="Outcomes"/>.</summary>
-public sealed record RunTransition(ContractRunState From, string Event, IReadOnlyList<RunOutcome> Outcomes);
+/// <summary>A message that, handled in <see cref="From"/>, may move the run to the state of each of <see cref="Outcomes"/>.</summary>
+public sealed record RunTransition(RunState From, Type Message, IReadOnlyList<RunOutcome> Outcomes);
 
 /// <summary>
-/// The one place that says where each decision of <see cref="RunStep"/> leads. <see cref="RunStateMachine"/> moves a run
-/// to the target its step decided at run time (<c>MoveToTarget</c>), which MassTransit's graph cannot see; this table is
-/// what the step uses to pick that target, what it checks every decision against (a decision missing here throws), and
-/// what the state diagram in docs/ is rendered from.
+/// The decider's transition table: which message may move a run from which state, the outcomes it can decide there, and
+/// the state each outcome leads to. <see cref="RunDecider"/> records every other message as <c>message.ignored</c>,
+/// takes a decision's target state from <see cref="TargetOf"/>, and its tests check every decision it makes against
+/// <see cref="All"/>; the state diagram in docs/ is rendered from it.
 /// </summary>
 public static class RunTransitions
 {
     private static readonly RunOutcome[] s_dispatchFailures = [RunOutcome.BudgetExceeded, RunOutcome.InstructionsUnrenderable, RunOutcome.InstructionsTooLarge];
 
-    /// <summary>Every step of the state machine that can move a run, with the outcomes it can decide.</summary>
+    /// <summary>Every move a message can make, with the outcomes it can decide.</summary>
     public static IReadOnlyList<RunTransition> All { get; } =
     [
-        new(ContractRunState.Pending, nameof(RunStateMachine.Admitted), [RunOutcome.PhaseDispatched, .. s_dispatchFailures]),
-        new(ContractRunState.Running, nameof(RunStateMachine.PhaseSucceeded),
+        // Admission: the run was created Pending from this StartRun, in the same transaction.
+        new(RunState.Pending, typeof(StartRun), [RunOutcome.PhaseDispatched, .. s_dispatchFailures]),
+        new(RunState.Running, typeof(PhaseSucceeded),
             [RunOutcome.PhaseDispatched, RunOutcome.ApprovalRequested, RunOutcome.LastPhaseAccepted,
              // An artifact that does not hash to the digest the worker claims counts as an executor error.
              RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, .. s_dispatchFailures]),
-        new(ContractRunState.Running, nameof(RunStateMachine.PhaseAttemptFailed),
+        new(RunState.Running, typeof(PhaseAttemptFailed),
             [RunOutcome.RepairDispatched, RunOutcome.RetryScheduled, RunOutcome.RepairsUsedUp, RunOutcome.RetriesUsedUp, .. s_dispatchFailures]),
-        new(ContractRunState.Running, nameof(RunStateMachine.PhaseTimedOut),
+        new(RunState.Running, typeof(PhaseTimedOut),
             [RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, RunOutcome.BudgetExceeded]),
-        new(ContractRunState.Running, nameof(RunStateMachine.RetryDue), [RunOutcome.RetryDispatched, .. s_dispatchFailures]),
-        new(ContractRunState.AwaitingApproval, nameof(RunStateMachine.ApprovalDecided),
+        new(RunState.Running, typeof(RetryBackoffElapsed), [RunOutcome.RetryDispatched, .. s_dispatchFailures]),
+        new(RunState.AwaitingApproval, typeof(ApprovalDecided),
             [RunOutcome.ApprovalRequested, RunOutcome.PhaseDispatched, RunOutcome.LastPhaseAccepted,
              RunOutcome.ApprovalRejected, RunOutcome.ApprovalExpired, RunOutcome.ApprovalAborted, .. s_dispatchFailures]),
-        new(ContractRunState.Pending, nameof(RunStateMachine.CancelRequested), [RunOutcome.Cancelled]),
-        new(ContractRunState.Running, nameof(RunStateMachine.CancelRequested), [RunOutcome.Cancelled]),
-        new(ContractRunState.AwaitingApproval, nameof(RunStateMachine.CancelRequested), [RunOutcome.Cancelled]),
-        new(ContractRunState.Pending, nameof(RunStateMachine.RunTimedOut), [RunOutcome.RunTimedOut]),
-        new(ContractRunState.Running, nameof(RunStateMachine.RunTimedOut), [RunOutcome.RunTimedOut]),
-        new(ContractRunState.AwaitingApproval, nameof(RunStateMachine.RunTimedOut), [RunOutcome.RunTimedOut]),
-        new(ContractRunState.Failed, nameof(RunStateMachine.RetryRequested), [RunOutcome.RunRetried, .. s_dispatchFailures]),
+        new(RunState.Pending, typeof(CancelRun), [RunOutcome.Cancelled]),
+        new(RunState.Running, typeof(CancelRun), [RunOutcome.Cancelled]),
+        new(RunState.AwaitingApproval, typeof(CancelRun), [RunOutcome.Cancelled]),
+        new(RunState.Pending, typeof(RunTimedOut), [RunOutcome.RunTimedOut]),
+        new(RunState.Running, typeof(RunTimedOut), [RunOutcome.RunTimedOut]),
+        new(RunState.AwaitingApproval, typeof(RunTimedOut), [RunOutcome.RunTimedOut]),
+        new(RunState.Failed, typeof(RetryRun), [RunOutcome.RunRetried, .. s_dispatchFailures]),
     ];
 
+    /// <summary>The inputs of the lifecycle: every message type <see cref="RunDecider"/> takes.</summary>
+    public static IReadOnlyList<Type> Inputs { get; } = All.Select(t => t.Message).Distinct().ToList();
+
     /// <summary>The state an outcome leads to.</summary>
-    public static ContractRunState TargetOf(RunOutcome outcome) => outcome switch
+    public static RunState TargetOf(RunOutcome outcome) => outcome switch
     {
         RunOutcome.PhaseDispatched or RunOutcome.RepairDispatched or RunOutcome.RetryScheduled or RunOutcome.RetryDispatched
-            or RunOutcome.RunRetried => ContractRunState.Running,
-        RunOutcome.ApprovalRequested => ContractRunState.AwaitingApproval,
-        RunOutcome.LastPhaseAccepted => ContractRunState.Completed,
-        RunOutcome.ApprovalAborted => ContractRunState.Aborted,
-        RunOutcome.Cancelled => ContractRunState.Cancelled,
-        _ => ContractRunState.Failed,
+            or RunOutcome.RunRetried => RunState.Running,
+        RunOutcome.ApprovalRequested => RunState.AwaitingApproval,
+        RunOutcome.LastPhaseAccepted => RunState.Completed,
+        RunOutcome.ApprovalAborted => RunState.Aborted,
+        RunOutcome.Cancelled => RunState.Cancelled,
+        _ => RunState.Failed,
     };
 
     /// <summary>How the outcome reads in the state diagram: what happened, and the run's error code when it ends one.</summary>
@@ -119,19 +122,22 @@ public static class RunTransitions
         RunOutcome.LastPhaseAccepted => "last phase accepted",
         RunOutcome.RunRetried => "retried, generation + 1",
         RunOutcome.BudgetExceeded => ErrorCodes.BudgetExceeded,
-        RunOutcome.InstructionsUnrenderable => RunErrorCodes.InstructionsUnrenderable,
+        RunOutcome.InstructionsUnrenderable => ErrorCodes.InstructionsUnrenderable,
         RunOutcome.InstructionsTooLarge => ErrorCodes.InstructionsTooLarge,
         RunOutcome.RepairsUsedUp => ErrorCodes.ArtifactInvalidAfterRepair,
         RunOutcome.RetriesUsedUp => $"{ErrorCodes.ExecutorError} or {ErrorCodes.PhaseTimeout}",
         RunOutcome.ApprovalRejected => ErrorCodes.ApprovalRejected,
         RunOutcome.ApprovalExpired => ErrorCodes.ApprovalExpired,
         RunOutcome.ApprovalAborted => ErrorCodes.ApprovalAborted,
-        RunOutcome.Cancelled => $"{RunErrorCodes.RunCancelled}, CancelPhase for an open attempt",
+        RunOutcome.Cancelled => $"{ErrorCodes.RunCancelled}, CancelPhase for an open attempt",
         RunOutcome.RunTimedOut => $"{ErrorCodes.RunTimeout}, CancelPhase for an open attempt",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 
-    /// <summary>Whether the table lets the event, handled in the state (the state machine's name), end in the outcome.</summary>
-    public static bool Allows(string fromState, string eventName, RunOutcome outcome) =>
-        All.Any(t => t.From.ToString() == fromState && t.Event == eventName && t.Outcomes.Contains(outcome));
+    /// <summary>Whether <paramref name="message"/> may move a run in <paramref name="state"/> (else it is recorded as ignored).</summary>
+    public static bool Moves(RunState state, Type message) => All.Any(t => t.From == state && t.Message == message);
+
+    /// <summary>Whether the table lets <paramref name="message"/>, handled in <paramref name="state"/>, end in <paramref name="outcome"/>.</summary>
+    public static bool Allows(RunState state, Type message, RunOutcome outcome) =>
+        All.Any(t => t.From == state && t.Message == message && t.Outcomes.Contains(outcome));
 }
