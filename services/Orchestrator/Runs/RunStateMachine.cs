@@ -6,7 +6,7 @@ using RunMesh.Orchestrator.Runs.Lifecycle;
 namespace RunMesh.Orchestrator.Runs;
 
 /// <summary>
-/// The run lifecycle of DESIGN.md: <c>Pending → Running → (AwaitingApproval ↔ Running) → Completed | Failed | Aborted |
+/// The run lifecycle (docs/run-lifecycle.md): <c>Pending → Running → (AwaitingApproval ↔ Running) → Completed | Failed | Aborted |
 /// Cancelled</c>, as the entry point of the run's messages: it correlates each message with its run, holds the run
 /// row's lock for the pass, persists the row, and hands the message to <see cref="RunDecider"/>, whose decision
 /// <see cref="RunEffects"/> writes and whose target state it moves the run to. Admission creates a run and takes its
@@ -33,7 +33,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
 
         // In every state, each message goes to the decider: a message the state moves on (RunTransitions) leads where
         // the decider decides; any other — a late result, a decision for an attempt the run no longer waits on, a cancel
-        // of a finished run — is recorded as message.ignored and otherwise ignored (DESIGN.md Run lifecycle step 4).
+        // of a finished run — is recorded as message.ignored and otherwise ignored (docs/run-lifecycle.md step 4).
         DuringAny(
             When(PhaseSucceeded).Decide(this),
             When(PhaseAttemptFailed).Decide(this),

@@ -5,7 +5,7 @@ using RunMesh.Hashing;
 namespace RunMesh.Orchestrator.Templates;
 
 /// <summary>
-/// Admission checks on a run's inputs (DESIGN.md, Run lifecycle step 1), and the run's <c>InputBundleHash</c>.
+/// Admission checks on a run's inputs (docs/architecture.md, "How a run moves", step 1), and the run's <c>InputBundleHash</c>.
 /// </summary>
 public static class RunInputs
 {

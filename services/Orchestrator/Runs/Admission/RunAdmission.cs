@@ -9,7 +9,7 @@ using RunMesh.Orchestrator.Templates;
 namespace RunMesh.Orchestrator.Runs.Admission;
 
 /// <summary>
-/// The one admission path for <c>POST /api/runs</c> and the <see cref="StartRun"/> command (DESIGN.md Run lifecycle
+/// The one admission path for <c>POST /api/runs</c> and the <see cref="StartRun"/> command (docs/run-lifecycle.md
 /// step 1): resolve the template, validate the inputs, compute the input bundle hash, then — in one transaction —
 /// either answer an identical completed or in-flight run (its claim on the hash decides, even under concurrency) or
 /// create the run and start it: the row, and what <see cref="RunDecider"/> decides for the <see cref="StartRun"/> of a

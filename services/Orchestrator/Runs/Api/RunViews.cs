@@ -36,7 +36,7 @@ internal sealed record TemplateNameView(string Name, int Version);
 /// <summary>A link to the resource itself.</summary>
 internal sealed record SelfLink(string Self);
 
-/// <summary>A run as <c>GET /api/runs/{id}</c> shows it (DESIGN.md's shape, plus its generation and, for an alias, <c>aliasOf</c>).</summary>
+/// <summary>A run as <c>GET /api/runs/{id}</c> shows it (the shape docs/api-runs.md documents, plus its generation and, for an alias, <c>aliasOf</c>).</summary>
 internal sealed record RunView
 {
     public required Guid RunId { get; init; }

@@ -5,7 +5,7 @@ using RunMesh.Contracts;
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
 /// <summary>
-/// The run lifecycle of DESIGN.md as one decision per input: given the run, one input and the time, what happens —
+/// The run lifecycle (docs/run-lifecycle.md) as one decision per input: given the run, one input and the time, what happens —
 /// dispatching attempts, accepting results, repairs and retries, gates, budget, cancel, timeout, retry of a failed run
 /// and the end of a run. It reads nothing and writes nothing but the run row it is given: every other effect (events,
 /// artifacts, deadlines, messages, <see cref="RunFinished"/>) is listed in the <see cref="RunDecision"/> for
@@ -89,7 +89,7 @@ public sealed partial class RunDecider
         }
     }
 
-    /// <summary>A message the run's state does not move on: recorded, otherwise ignored (DESIGN.md Run lifecycle step 4).</summary>
+    /// <summary>A message the run's state does not move on: recorded, otherwise ignored (docs/run-lifecycle.md step 4).</summary>
     private void IgnoreInState()
     {
         var reason = $"the run is {Run.CurrentState}";
