@@ -22,6 +22,8 @@ namespace RunMesh.Orchestrator.Persistence;
 /// Every pass that defers a statement ends in <c>SaveChanges</c> (the saga repository's update and the outbox's
 /// commit both call it), so nothing deferred is left behind when the transaction commits. They run in the order they
 /// were deferred, after EF Core's statements; when EF Core has nothing to write, they are sent as a batch of their own.
+/// Why they are appended to EF Core's command text rather than sent with it as an <see cref="NpgsqlBatch"/>:
+/// docs/persistence.md ("Why the deferred statements are appended to EF Core's command text").
 /// </remarks>
 public sealed partial class DeferredStatements
 {
