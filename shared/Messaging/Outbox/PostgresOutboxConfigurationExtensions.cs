@@ -21,7 +21,9 @@ public static class PostgresOutboxConfigurationExtensions
     /// <summary>
     /// Adds the inbox/outbox on <typeparamref name="TDbContext"/> (whose model calls <c>AddPostgresOutboxEntities()</c>),
     /// the delivery service that sends what consumers stored but did not deliver, and the inbox cleanup.
-    /// Apply it to endpoints with <see cref="UsePostgresOutbox{TDbContext}"/>.
+    /// Apply it to endpoints with <see cref="UsePostgresOutbox{TDbContext}"/>. The outbox leaves EF Core's automatic
+    /// savepoints as the DbContext's options set them; the services' options (shared/Hosting's <c>UseServiceDatabase</c>)
+    /// turn them off, saving two round trips per <c>SaveChanges</c> of a pass.
     /// </summary>
     public static IBusRegistrationConfigurator AddPostgresOutbox<TDbContext>(
         this IBusRegistrationConfigurator configurator, Action<PostgresOutboxOptions>? configure = null)

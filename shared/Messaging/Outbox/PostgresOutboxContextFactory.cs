@@ -77,9 +77,6 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         var cancellationToken = context.CancellationToken;
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
-        // Savepoints around every SaveChanges cost two round trips each; the pass is all-or-nothing anyway. The saga
-        // repository's insert, the one place that recovers from a failed statement, sets its own savepoint.
-        db.Database.AutoSavepointsEnabled = false;
         OutboxPass.Begin(db);
         try
         {
@@ -121,7 +118,6 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         finally
         {
             OutboxPass.End(db);
-            db.Database.AutoSavepointsEnabled = true;
         }
     }
 

@@ -103,7 +103,6 @@ internal sealed partial class PostgresSagaRepositoryContextFactory<TSaga, TDbCon
     private async Task RunOnceAsync(Func<Task> work, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        db.Database.AutoSavepointsEnabled = false; // Two round trips per SaveChanges; Insert sets its own savepoint.
         try
         {
             await work();
@@ -123,10 +122,6 @@ internal sealed partial class PostgresSagaRepositoryContextFactory<TSaga, TDbCon
             // Whatever the failed attempt loaded or changed must not survive into the next one.
             db.ChangeTracker.Clear();
             throw;
-        }
-        finally
-        {
-            db.Database.AutoSavepointsEnabled = true;
         }
     }
 

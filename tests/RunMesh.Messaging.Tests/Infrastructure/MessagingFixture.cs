@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using RunMesh.Hosting.Database;
 
 namespace RunMesh.Messaging.Tests.Infrastructure;
 
@@ -44,11 +45,14 @@ public class MessagingFixture : IAsyncLifetime
 
 public static class TestDatabaseOptions
 {
-    /// <summary>How the services' DbContexts are configured (shared/Hosting's <c>UseServiceDatabase</c>).</summary>
+    /// <summary>
+    /// As the services' DbContexts are configured (shared/Hosting's <c>UseServiceDatabase</c>), which is also where
+    /// EF Core's automatic savepoints are turned off for the outbox's and the saga repository's transactions.
+    /// </summary>
     public static TBuilder UseTestDatabase<TBuilder>(this TBuilder options, string connectionString)
         where TBuilder : DbContextOptionsBuilder
     {
-        options.UseNpgsql(connectionString).UseSnakeCaseNamingConvention();
+        options.UseServiceDatabase(connectionString);
         return options;
     }
 }

@@ -123,6 +123,19 @@ public sealed class TransactionalOutboxTests(TransactionalOutboxFixture fixture)
     }
 
     [Fact]
+    public async Task A_pass_that_stores_messages_saves_them_without_a_savepoint()
+    {
+        _host.Statements().Clear();
+
+        await EmitAndWaitAsync(Guid.NewGuid());
+
+        // The pass's SaveChanges runs inside its transaction; the service options (UseServiceDatabase) keep EF Core from
+        // wrapping it in a SAVEPOINT and a RELEASE, two round trips the all-or-nothing pass does not need.
+        _host.Statements().Commands.ShouldContain(sql => sql.Contains("outbox_message", StringComparison.OrdinalIgnoreCase));
+        _host.Statements().Savepoints.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Published_message_arrives_only_after_commit()
     {
         var account = Guid.NewGuid();
