@@ -67,6 +67,7 @@ public static class PostgresOutboxConfigurationExtensions
     /// Runs every consumer and saga of this endpoint through the inbox/outbox of <typeparamref name="TDbContext"/>,
     /// behind a retry of serialization failures and deadlocks — in front of the outbox, so each retry is a fresh
     /// transaction (MassTransit #4204). A consumer marked <see cref="IIdempotentConsumer"/> gets the retry only.
+    /// The endpoint keeps its own <see cref="InboxClaimPolicy"/> (how its consumers' new inbox rows are claimed).
     /// To apply it to every endpoint:
     /// <c>x.AddConfigureEndpointsCallback((context, name, e) =&gt; e.UsePostgresOutbox&lt;TDb&gt;(context))</c>.
     /// </summary>
@@ -77,6 +78,7 @@ public static class PostgresOutboxConfigurationExtensions
         ArgumentNullException.ThrowIfNull(configurator);
         ArgumentNullException.ThrowIfNull(context);
 
+        configurator.UseFilter(new InboxClaimPolicy.Payload(new InboxClaimPolicy()));
         configurator.UsePostgresTransientRetry();
 
         var observer = new OutboxConsumePipeSpecificationObserver<TDbContext>(configurator, context)

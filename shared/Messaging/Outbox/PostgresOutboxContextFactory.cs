@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
@@ -36,13 +35,6 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
     ILogger<PostgresOutboxContextFactory<TDbContext>> logger) : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
-    /// <summary>
-    /// Per consumer, whether its last pass stored messages: its next new inbox row is claimed without the delivered
-    /// mark then, because storing would have to take the mark away again (an UPDATE in every pass of a saga that
-    /// sends each time), and with it otherwise. Only a guess: a wrong one costs that UPDATE, never correctness.
-    /// </summary>
-    private static readonly ConcurrentDictionary<Guid, bool> s_lastPassStored = new();
-
     private readonly TimeProvider _clock = provider.GetService<TimeProvider>() ?? TimeProvider.System;
     private readonly DeliveryMarkWriter<TDbContext> _marks = provider.GetRequiredService<DeliveryMarkWriter<TDbContext>>();
     private readonly TimeSpan _sweepAfter = optionsMonitor.Get(PostgresOutboxOptions.NameFor(typeof(TDbContext))).SweepAfter;
@@ -81,7 +73,8 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         try
         {
             var now = UtcClock.Now(_clock);
-            var markDelivered = !s_lastPassStored.GetValueOrDefault(options.ConsumerId);
+            var claimPolicy = InboxClaimPolicy.Of(context);
+            var markDelivered = claimPolicy.ClaimsDelivered(options.ConsumerId);
             var claim = countReceive
                 ? await RowLocks.ClaimInboxAsync(db, messageId, options.ConsumerId, now, context.ExpirationTime, markDelivered, cancellationToken)
                 : new ClaimedInbox(await RowLocks.LockInboxAsync(db, messageId, options.ConsumerId, cancellationToken), IsNew: false);
@@ -98,7 +91,7 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
             await CommitAsync(context, transaction, timer, cancellationToken);
             if (outbox.RanConsumer)
             {
-                s_lastPassStored[options.ConsumerId] = outbox.StoredMessages.Count > 0;
+                claimPolicy.PassCommitted(options.ConsumerId, outbox.StoredMessages.Count > 0);
             }
 
             LogPassCommitted(logger, messageId, options.ConsumerType, inbox.Consumed.HasValue, inbox.Delivered.HasValue);
