@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -12,34 +11,66 @@ using NpgsqlTypes;
 namespace RunMesh.Orchestrator.Persistence;
 
 /// <summary>
-/// Writes whose answer nobody reads (inserts, upserts and deletes of the run journal), held until the DbContext's next
-/// <c>SaveChanges</c> and sent in the same round trip as EF Core's own statements: <see cref="Interceptor"/> appends
-/// them to the command <c>SaveChanges</c> executes. A saga pass makes up to a dozen of them (the events, an attempt's
-/// artifact rows, the finished attempt's deadline, the next one's); sent one by one they were a round trip each, and
-/// as a batch of their own still one round trip more per pass.
+/// Writes whose answer nobody reads (the run journal's upserts and deletes), held until the DbContext's next
+/// <c>SaveChanges</c> and sent in the same round trip as EF Core's own statements: <see cref="Interceptor"/> adds them
+/// to the command <c>SaveChanges</c> executes. A saga pass makes up to a dozen of them (an attempt's artifact rows, the
+/// finished attempt's deadline, the next one's); sent one by one they were a round trip each, and as a batch of their
+/// own still one round trip more per pass.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A statement is given as an interpolated string, as EF Core's <c>SqlQuery</c> takes it: each hole becomes a
+/// parameter named for this context lease (<c>@j0</c>, <c>@j1</c>, …), so the statement's text is final when it is
+/// added and is never rewritten; EF Core's statements, whose parameters are named <c>@p…</c>, are kept as they are.
+/// A hole may be an <see cref="NpgsqlParameter"/> (see <see cref="Value"/>) to give the type of a value that may be null.
+/// </para>
+/// <para>
 /// Every pass that defers a statement ends in <c>SaveChanges</c> (the saga repository's update and the outbox's
 /// commit both call it), so nothing deferred is left behind when the transaction commits. They run in the order they
-/// were deferred, after EF Core's statements; when EF Core has nothing to write, they are sent as a batch of their own.
-/// Why they are appended to EF Core's command text rather than sent with it as an <see cref="NpgsqlBatch"/>:
-/// docs/persistence.md ("Why the deferred statements are appended to EF Core's command text").
+/// were deferred, after EF Core's statements; when EF Core has nothing to write, they are sent as a command of their
+/// own. Why they ride in EF Core's command rather than beside it in an <see cref="NpgsqlBatch"/>: docs/persistence.md
+/// ("Why the deferred statements ride in EF Core's command").
+/// </para>
 /// </remarks>
-public sealed partial class DeferredStatements
+public sealed class DeferredStatements
 {
-    private readonly List<(string Sql, NpgsqlParameter[] Parameters)> _pending = [];
+    private readonly List<string> _statements = [];
+    private readonly List<NpgsqlParameter> _parameters = [];
 
-    /// <summary>Appends the statements deferred by then to the commands <c>SaveChanges</c> executes.</summary>
+    /// <summary>Adds the statements deferred by then to the commands <c>SaveChanges</c> executes.</summary>
     public static IInterceptor Interceptor { get; } = new SaveChangesCommands();
 
     /// <summary>How many statements wait for the next flush.</summary>
-    public int Count => _pending.Count;
+    public int Count => _statements.Count;
 
-    /// <summary>Defers <paramref name="sql"/> (positional parameters <c>$1</c>, <c>$2</c>, … in the order given).</summary>
-    public void Add(string sql, params NpgsqlParameter[] parameters) => _pending.Add((sql, parameters));
+    /// <summary>
+    /// Defers <paramref name="statement"/>; each of its holes is sent as a parameter (<see langword="null"/> as SQL
+    /// NULL), never as text. The SQL itself must hold no literal braces.
+    /// </summary>
+    public void Add(FormattableString statement)
+    {
+        var names = new object[statement.ArgumentCount];
+        for (var i = 0; i < names.Length; i++)
+        {
+            var parameter = statement.GetArgument(i) switch
+            {
+                NpgsqlParameter given => given,
+                var value => new NpgsqlParameter { Value = value ?? DBNull.Value },
+            };
+            parameter.ParameterName = string.Create(CultureInfo.InvariantCulture, $"j{_parameters.Count}");
+            _parameters.Add(parameter);
+            names[i] = "@" + parameter.ParameterName;
+        }
+
+        _statements.Add(string.Format(CultureInfo.InvariantCulture, statement.Format, names));
+    }
 
     /// <summary>Drops what waits unsent (a new lease of a pooled DbContext starts with nothing deferred).</summary>
-    public void Clear() => _pending.Clear();
+    public void Clear()
+    {
+        _statements.Clear();
+        _parameters.Clear();
+    }
 
     /// <summary>A parameter of a given type; <c>null</c> becomes SQL NULL of that type.</summary>
     public static NpgsqlParameter Value(object? value, NpgsqlDbType type) =>
@@ -47,7 +78,7 @@ public sealed partial class DeferredStatements
 
     internal async Task FlushAsync(DatabaseFacade database, CancellationToken cancellationToken)
     {
-        if (_pending.Count == 0)
+        if (_statements.Count == 0)
         {
             return;
         }
@@ -55,8 +86,8 @@ public sealed partial class DeferredStatements
         await database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var batch = TakeBatch(database);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            await using var command = TakeCommand(database);
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
         finally
         {
@@ -66,7 +97,7 @@ public sealed partial class DeferredStatements
 
     internal void Flush(DatabaseFacade database)
     {
-        if (_pending.Count == 0)
+        if (_statements.Count == 0)
         {
             return;
         }
@@ -74,8 +105,8 @@ public sealed partial class DeferredStatements
         database.OpenConnection();
         try
         {
-            using var batch = TakeBatch(database);
-            batch.ExecuteNonQuery();
+            using var command = TakeCommand(database);
+            command.ExecuteNonQuery();
         }
         finally
         {
@@ -83,14 +114,10 @@ public sealed partial class DeferredStatements
         }
     }
 
-    /// <summary>
-    /// Appends the pending statements to <paramref name="command"/>, after its own. EF Core's command names its
-    /// parameters (<c>@p0</c>, …), and one command cannot mix named and positional ones, so <c>$n</c> of the
-    /// <c>i</c>-th statement becomes <c>@d{i}_{n}</c>.
-    /// </summary>
+    /// <summary>Adds the pending statements and their parameters to <paramref name="command"/>, after its own.</summary>
     private void AppendTo(DbCommand command)
     {
-        if (_pending.Count == 0)
+        if (_statements.Count == 0)
         {
             return;
         }
@@ -101,44 +128,27 @@ public sealed partial class DeferredStatements
             text.Append(';');
         }
 
-        for (var i = 0; i < _pending.Count; i++)
+        foreach (var statement in _statements)
         {
-            var (sql, parameters) = _pending[i];
-            var prefix = string.Create(CultureInfo.InvariantCulture, $"d{i}_");
-            text.AppendLine().Append(Positional().Replace(sql, match => "@" + prefix + match.Groups[1].Value)).Append(';');
-            for (var n = 0; n < parameters.Length; n++)
-            {
-                parameters[n].ParameterName = string.Create(CultureInfo.InvariantCulture, $"{prefix}{n + 1}");
-                command.Parameters.Add(parameters[n]);
-            }
+            text.AppendLine().Append(statement).Append(';');
         }
 
         command.CommandText = text.ToString();
+        command.Parameters.AddRange(_parameters.ToArray());
 
         // Taken even if the command fails: a failed pass rolls back, and its retry defers its statements again.
-        _pending.Clear();
+        Clear();
     }
 
-    private NpgsqlBatch TakeBatch(DatabaseFacade database)
+    private NpgsqlCommand TakeCommand(DatabaseFacade database)
     {
-        var connection = (NpgsqlConnection)database.GetDbConnection();
-        var batch = new NpgsqlBatch(connection, (NpgsqlTransaction?)database.CurrentTransaction?.GetDbTransaction());
-        foreach (var (sql, parameters) in _pending)
-        {
-            var command = new NpgsqlBatchCommand(sql);
-            command.Parameters.AddRange(parameters);
-            batch.BatchCommands.Add(command);
-        }
-
-        // Taken even if the batch fails: a failed pass rolls back, and its retry defers its statements again.
-        _pending.Clear();
-        return batch;
+        var command = new NpgsqlCommand(string.Empty, (NpgsqlConnection)database.GetDbConnection(),
+            (NpgsqlTransaction?)database.CurrentTransaction?.GetDbTransaction());
+        AppendTo(command);
+        return command;
     }
 
-    [GeneratedRegex(@"\$(\d+)")]
-    private static partial Regex Positional();
-
-    /// <summary>Appends the deferred statements to the first command of an <see cref="OrchestratorDbContext"/>'s <c>SaveChanges</c>.</summary>
+    /// <summary>Adds the deferred statements to the first command of an <see cref="OrchestratorDbContext"/>'s <c>SaveChanges</c>.</summary>
     private sealed class SaveChangesCommands : DbCommandInterceptor
     {
         public override InterceptionResult<DbDataReader> ReaderExecuting(

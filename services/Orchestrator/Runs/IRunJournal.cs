@@ -40,6 +40,12 @@ public interface IRunJournal
     Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Takes, now, the one retry of <paramref name="runId"/>'s failed <paramref name="generation"/>: true for the first
+    /// caller, false for every later one (another retry of that failure was accepted first).
+    /// </summary>
+    Task<bool> ClaimRetryAsync(Guid runId, int generation, CancellationToken cancellationToken);
+
+    /// <summary>
     /// What the run's <c>RunFinished</c> needs, in one round trip: its latest <paramref name="eventCount"/> events (as
     /// <see cref="RecentEventsAsync"/>) and the sender-chosen ids deduplicated onto it that still wait for this
     /// <paramref name="generation"/>'s <c>RunFinished</c> (taken: a later call returns them no more).

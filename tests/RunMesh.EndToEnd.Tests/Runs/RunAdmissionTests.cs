@@ -187,6 +187,28 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
     }
 
     [Fact]
+    public async Task Of_concurrent_retries_of_one_failed_run_exactly_one_is_accepted()
+    {
+        var (_, started) = await StartAsync(StartBody(RunsFixture.Flaky, $"flaky {Guid.NewGuid():N}"));
+        var runId = RunIdOf(started);
+        await fixture.WaitForStateAsync(runId, "Failed");
+        using var client = fixture.Mesh.GatewayClient("submitter");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var response = await client.PostAsync($"/api/runs/{runId}/retry", null);
+            return (response.StatusCode, Body: await response.Content.ReadFromJsonAsync<JsonObject>());
+        }));
+
+        answers.Count(a => a.StatusCode == HttpStatusCode.Accepted).ShouldBe(1, string.Join(", ", answers.Select(a => a.StatusCode)));
+        answers.Where(a => a.StatusCode != HttpStatusCode.Accepted)
+            .ShouldAllBe(a => a.StatusCode == HttpStatusCode.Conflict && a.Body!["code"]!.GetValue<string>() == "run_not_retryable");
+        await fixture.WaitForStateAsync(runId, "Completed");
+        (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'run.retried'", ("id", runId))).ShouldBe(1);
+        (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'message.ignored'", ("id", runId))).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_start_published_by_a_raw_amqp_client_runs_once_under_the_senders_id_and_its_run_finished_reaches_a_raw_subscriber()
     {
         var runId = Guid.NewGuid();

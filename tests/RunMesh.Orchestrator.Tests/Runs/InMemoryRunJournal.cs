@@ -48,6 +48,8 @@ internal sealed class InMemoryRunJournal : IRunJournal
 
     public ConcurrentDictionary<Guid, int> Aliases { get; } = new();
 
+    private readonly ConcurrentDictionary<(Guid RunId, int Generation), byte> _retries = new();
+
     public Guid? ClaimHolder(string inputBundleHash) => _claims.TryGetValue(inputBundleHash, out var runId) ? runId : null;
 
     public Task<bool> ClaimInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken) =>
@@ -58,6 +60,9 @@ internal sealed class InMemoryRunJournal : IRunJournal
         _claims.TryRemove(new KeyValuePair<string, Guid>(inputBundleHash, runId));
         return Task.CompletedTask;
     }
+
+    public Task<bool> ClaimRetryAsync(Guid runId, int generation, CancellationToken cancellationToken) =>
+        Task.FromResult(_retries.TryAdd((runId, generation), 0));
 
     public async Task<RunFinishedReads> ReadForRunFinishedAsync(Guid runId, int generation, int eventCount, CancellationToken cancellationToken) =>
         new(await RecentEventsAsync(runId, eventCount, cancellationToken), []);

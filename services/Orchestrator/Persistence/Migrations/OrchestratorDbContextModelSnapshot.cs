@@ -466,6 +466,26 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                     b.ToTable("run_events", (string)null);
                 });
 
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.RunRetryRequest", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer")
+                        .HasColumnName("generation");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.HasKey("RunId", "Generation")
+                        .HasName("pk_run_retry_requests");
+
+                    b.ToTable("run_retry_requests", (string)null);
+                });
+
             modelBuilder.Entity("RunMesh.Orchestrator.Runs.RunRecord", b =>
                 {
                     b.Property<Guid>("CorrelationId")

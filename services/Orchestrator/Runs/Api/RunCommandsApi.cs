@@ -220,9 +220,15 @@ public static class RunCommandsApi
                 $"Run {run.CorrelationId} is {RunStates.ToJson(run.State)}.");
         }
 
-        // The claim is taken here, with the RetryRun in the same transaction, so the saga finds the input bundle the
-        // run's and never ignores a retry this answers 202 for.
+        // Both claims are taken here, with the RetryRun in the same transaction, so the saga finds the input bundle the
+        // run's and never ignores a retry this answers 202 for: of concurrent retries of one failure, one is accepted.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await effects.ClaimRetryAsync(run, cancellationToken))
+        {
+            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "A retry is already under way",
+                $"Run {run.CorrelationId} has been retried since it failed; follow it with GET /api/runs/{run.CorrelationId}.");
+        }
+
         if (!await effects.HoldInputBundleAsync(run, cancellationToken))
         {
             var other = await db.InputBundleClaims.AsNoTracking()

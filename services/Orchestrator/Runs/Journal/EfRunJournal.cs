@@ -31,34 +31,30 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
     public void StoreArtifact(Guid runId, string phaseKey, int attempt, JsonNode artifact, string digest, bool accepted)
     {
         // Content-addressed: the same artifact (in any run) is stored once.
-        db.Deferred.Add(
-            "INSERT INTO artifact_blobs (digest, content, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
-            Value(digest, NpgsqlDbType.Text), Value(CanonicalJson.Serialize(artifact), NpgsqlDbType.Bytea), Value(clock.GetUtcNow(), NpgsqlDbType.TimestampTz));
-        db.Deferred.Add(
-            "INSERT INTO run_artifacts (run_id, phase_key, attempt, digest, accepted) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, phase_key, attempt) DO NOTHING",
-            Value(runId, NpgsqlDbType.Uuid), Value(phaseKey, NpgsqlDbType.Text), Value(attempt, NpgsqlDbType.Integer),
-            Value(digest, NpgsqlDbType.Text), Value(accepted, NpgsqlDbType.Boolean));
+        var content = Value(CanonicalJson.Serialize(artifact), NpgsqlDbType.Bytea);
+        db.Deferred.Add($"INSERT INTO artifact_blobs (digest, content, created_at) VALUES ({digest}, {content}, {clock.GetUtcNow()}) ON CONFLICT (digest) DO NOTHING");
+        db.Deferred.Add($"INSERT INTO run_artifacts (run_id, phase_key, attempt, digest, accepted) VALUES ({runId}, {phaseKey}, {attempt}, {digest}, {accepted}) ON CONFLICT (run_id, phase_key, attempt) DO NOTHING");
     }
 
-    public void SetDeadline(RunDeadlineEntry deadline) =>
-        db.Deferred.Add(
-            """
+    public void SetDeadline(RunDeadlineEntry deadline)
+    {
+        var phaseKey = Value(deadline.PhaseKey, NpgsqlDbType.Text);
+        var attempt = Value(deadline.Attempt, NpgsqlDbType.Integer);
+        var executionId = Value(deadline.ExecutionId, NpgsqlDbType.Uuid);
+        var generation = Value(deadline.Generation, NpgsqlDbType.Integer);
+        db.Deferred.Add($"""
             INSERT INTO run_deadlines (run_id, kind, due_at, phase_key, attempt, execution_id, generation)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            VALUES ({deadline.RunId}, {deadline.Kind.ToString()}, {deadline.DueAt}, {phaseKey}, {attempt}, {executionId}, {generation})
             ON CONFLICT (run_id, kind) DO UPDATE SET due_at = excluded.due_at, phase_key = excluded.phase_key,
                 attempt = excluded.attempt, execution_id = excluded.execution_id, generation = excluded.generation
-            """,
-            Value(deadline.RunId, NpgsqlDbType.Uuid), Value(deadline.Kind.ToString(), NpgsqlDbType.Text),
-            Value(deadline.DueAt, NpgsqlDbType.TimestampTz), Value(deadline.PhaseKey, NpgsqlDbType.Text), Value(deadline.Attempt, NpgsqlDbType.Integer),
-            Value(deadline.ExecutionId, NpgsqlDbType.Uuid), Value(deadline.Generation, NpgsqlDbType.Integer));
+            """);
+    }
 
     public void ClearDeadline(Guid runId, DeadlineKind kind) =>
-        db.Deferred.Add(
-            "DELETE FROM run_deadlines WHERE run_id = $1 AND kind = $2",
-            Value(runId, NpgsqlDbType.Uuid), Value(kind.ToString(), NpgsqlDbType.Text));
+        db.Deferred.Add($"DELETE FROM run_deadlines WHERE run_id = {runId} AND kind = {kind.ToString()}");
 
     public void ClearDeadlines(Guid runId) =>
-        db.Deferred.Add("DELETE FROM run_deadlines WHERE run_id = $1", Value(runId, NpgsqlDbType.Uuid));
+        db.Deferred.Add($"DELETE FROM run_deadlines WHERE run_id = {runId}");
 
     public async Task<long?> AppendReportReadyAsync(ReportReady report, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -104,6 +100,11 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
     public Task ReleaseInputBundleAsync(string inputBundleHash, Guid runId, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlInterpolatedAsync(
             $"DELETE FROM input_bundle_claims WHERE input_bundle_hash = {inputBundleHash} AND run_id = {runId}", cancellationToken);
+
+    public async Task<bool> ClaimRetryAsync(Guid runId, int generation, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO run_retry_requests (run_id, generation, requested_at) VALUES ({runId}, {generation}, {clock.GetUtcNow()}) ON CONFLICT DO NOTHING",
+            cancellationToken) == 1;
 
     public async Task<RunFinishedReads> ReadForRunFinishedAsync(Guid runId, int generation, int eventCount, CancellationToken cancellationToken)
     {

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using MassTransit;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.Orchestrator.Templates;
@@ -55,7 +54,7 @@ public sealed partial class RunDecider
             return;
         }
 
-        var executionId = NewId.NextGuid();
+        var executionId = NameBasedId.Of($"{Run.CorrelationId}:execution:{phase.Key}:{attempt}");
         var deadline = Now.AddSeconds(_options.ScheduleToStartSeconds + plan.TimeoutSeconds);
         phase.State = PhaseState.Running;
         phase.StartedAt ??= Now;

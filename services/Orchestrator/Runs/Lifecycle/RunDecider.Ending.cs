@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MassTransit;
+using RunMesh.Hashing;
 using RunMesh.Contracts;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
@@ -33,7 +33,7 @@ public sealed partial class RunDecider
     {
         var phase = Run.CurrentPhase;
         var attempt = phase.Attempts[^1];
-        var requestId = NewId.NextGuid();
+        var requestId = NameBasedId.Of($"{Run.CorrelationId}:approval:{phase.Key}:{attempt.Attempt}:{gate.Name}");
         var digest = phase.ArtifactDigest!;
         Run.Approval = new PendingApproval(requestId, phase.Key, attempt.Attempt, gate.Name, digest);
         phase.State = PhaseState.AwaitingApproval;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using MassTransit;
 using RunMesh.Contracts;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
@@ -133,7 +132,7 @@ public sealed partial class RunDecider
             payload[name] = value?.DeepClone();
         }
 
-        Record(RunEventTypes.MessageIgnored, payload, $"ignored:{Input.MessageId ?? NewId.NextGuid()}");
+        Record(RunEventTypes.MessageIgnored, payload, Input.MessageId is { } messageId ? $"ignored:{messageId}" : $"ignored:at:{Run.EventSeq}.{_effects.Count}");
     }
 
     /// <summary>

@@ -59,6 +59,10 @@ public sealed partial class RunEffects(IRunJournal journal, ILogger<RunEffects> 
     public Task<bool> HoldInputBundleAsync(RunRecord run, CancellationToken cancellationToken) =>
         journal.ClaimInputBundleAsync(run.Definition.InputBundleHash, run.CorrelationId, cancellationToken);
 
+    /// <summary>Takes the one retry of <paramref name="run"/>'s current failure; false when another was taken first.</summary>
+    public Task<bool> ClaimRetryAsync(RunRecord run, CancellationToken cancellationToken) =>
+        journal.ClaimRetryAsync(run.CorrelationId, run.Generation, cancellationToken);
+
     /// <summary>Appends one event to <paramref name="run"/>'s log with the next <c>seq</c> of the (locked) row.</summary>
     public void Append(RunRecord run, string type, JsonObject payload, string idempotencyKey, DateTimeOffset now)
     {

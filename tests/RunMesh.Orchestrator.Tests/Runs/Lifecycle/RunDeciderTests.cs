@@ -1,4 +1,5 @@
 using RunMesh.Contracts;
+using RunMesh.Hashing;
 using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 using static RunMesh.Orchestrator.Tests.Runs.Lifecycle.RunDeciderFixtures;
@@ -167,6 +168,22 @@ public sealed class RunDeciderTests
         deadlines.Select(d => d.Kind).ShouldBe([DeadlineKind.Run, DeadlineKind.Attempt]);
         deadlines[1].ExecutionId.ShouldBe(dispatch.ExecutionId);
         deadlines[1].DueAt.ShouldBe(Now.AddSeconds(Options.ScheduleToStartSeconds + run.CurrentPlan.TimeoutSeconds));
+    }
+
+    [Fact]
+    public void The_same_input_on_the_same_run_gives_the_same_ids_so_a_redelivered_pass_decides_alike()
+    {
+        var id = Guid.NewGuid();
+        RunRecord Gated() => RunSagaHarness.PendingRun(id, [RunSagaHarness.Phase("spec", gates: new GatePlan("spec-approval"))]);
+        var (first, second) = (Gated(), Gated());
+
+        var dispatches = new[] { first, second }.Select(run => Published<ExecutePhase>(Step(run, StartOf(run))).Single()).ToList();
+        var approvals = new[] { first, second }.Select(run => Published<ApprovalRequested>(Step(run, Succeeded(run))).Single()).ToList();
+
+        dispatches[1].ExecutionId.ShouldBe(dispatches[0].ExecutionId);
+        approvals[1].RequestId.ShouldBe(approvals[0].RequestId);
+        dispatches[0].ExecutionId.ShouldBe(NameBasedId.Of($"{id}:execution:spec:1"));
+        approvals[0].RequestId.ShouldNotBe(dispatches[0].ExecutionId);
     }
 
     [Fact]
