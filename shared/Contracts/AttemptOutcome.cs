@@ -27,4 +27,8 @@ public enum AttemptOutcome
     /// <summary>The run was cancelled while the attempt was in flight. Wire value <c>cancelled</c>.</summary>
     [JsonStringEnumMemberName("cancelled")]
     Cancelled,
+
+    /// <summary>A child run of the attempt (a <c>run</c> phase) ended without completing. Wire value <c>child_failed</c>.</summary>
+    [JsonStringEnumMemberName("child_failed")]
+    ChildFailed,
 }

@@ -31,6 +31,16 @@ public static class ErrorCodes
     public const string RunTimeout = "run_timeout";
 
     /// <summary>
+    /// A <c>run</c> phase's child runs did not all complete within the phase's attempts (the error names each child that
+    /// did not and its code), or its children could not be started (an unknown child template, a <c>forEach</c> value
+    /// that is not an array).
+    /// </summary>
+    public const string ChildFailed = "child_failed";
+
+    /// <summary>A child run was refused because its parent had already ended when the child reached admission.</summary>
+    public const string ParentRunEnded = "parent_run_ended";
+
+    /// <summary>
     /// A phase's rendered instructions are larger than the orchestrator's limit: refused at admission (422) when the
     /// instructions reference only inputs, else the phase fails before its <see cref="ExecutePhase"/> is sent.
     /// </summary>

@@ -24,4 +24,12 @@ public enum FailureKind
     /// <summary>The executor did not finish within the phase's timeout. Wire value <c>timeout</c>.</summary>
     [JsonStringEnumMemberName("timeout")]
     Timeout,
+
+    /// <summary>
+    /// A child run of a <c>run</c> phase ended without completing (failed, aborted or cancelled, or refused at
+    /// admission). Wire value <c>child_failed</c>. Consumes the retry allowance; the next attempt starts new children
+    /// only for the items that did not complete.
+    /// </summary>
+    [JsonStringEnumMemberName("child_failed")]
+    ChildFailed,
 }

@@ -54,6 +54,12 @@ public static class RunEventTypes
     /// <summary>The run's report for a generation is ready (<see cref="Contracts.ReportReady"/>).</summary>
     public const string ReportReady = "report.ready";
 
+    /// <summary>A <c>run</c> phase started a child run (<c>{phaseKey, attempt, index, childRunId}</c>).</summary>
+    public const string ChildStarted = "child.started";
+
+    /// <summary>A child run of a <c>run</c> phase ended (<c>{phaseKey, attempt, index, childRunId, state, errorCode?}</c>).</summary>
+    public const string ChildFinished = "child.finished";
+
     /// <summary>A message for another attempt or execution, or for a phase already done, was recorded and otherwise ignored.</summary>
     public const string MessageIgnored = "message.ignored";
 }

@@ -32,5 +32,6 @@ internal sealed class RunRecordConfiguration : IEntityTypeConfiguration<RunRecor
         run.HasIndex(r => r.CurrentState);
         run.HasIndex(r => new { r.TemplateName, r.TemplateVersion });
         run.HasIndex(r => r.Labels).HasMethod("gin");
+        run.HasIndex(r => r.ParentRunId);
     }
 }

@@ -37,6 +37,9 @@ public sealed class RunRecord : SagaStateMachineInstance
     /// <summary>The run's labels (a column of its own for <c>?label=</c> filters).</summary>
     public Dictionary<string, string> Labels { get; set; } = [];
 
+    /// <summary>The run that started this one (also in <see cref="Definition"/>; a column of its own for <c>?parent=</c>).</summary>
+    public Guid? ParentRunId { get; set; }
+
     /// <summary>Who started the run (the gateway identity, or <c>StartRun.RequestedBy</c>).</summary>
     public string? RequestedBy { get; set; }
 
@@ -202,6 +205,9 @@ public sealed class PhaseProgress
     /// <summary>When the phase ended.</summary>
     public DateTimeOffset? EndedAt { get; set; }
 
+    /// <summary>For a <c>run</c> phase: every child run its attempts started, in the order they were started.</summary>
+    public List<ChildRecord> Children { get; set; } = [];
+
     /// <summary>The attempt still waiting for its outcome, if any.</summary>
     [JsonIgnore]
     public AttemptRecord? OpenAttempt => Attempts.Count > 0 && Attempts[^1].Outcome is null ? Attempts[^1] : null;
@@ -257,3 +263,37 @@ public sealed record PendingApproval(Guid RequestId, string PhaseKey, int Attemp
 
 /// <summary>A retry waiting for its backoff: the next attempt's number and its feedback.</summary>
 public sealed record PendingRetry(string PhaseKey, int NextAttempt, DateTimeOffset DueAt);
+
+/// <summary>A child run started by an attempt of a <c>run</c> phase.</summary>
+public sealed class ChildRecord
+{
+    /// <summary>The item's position (0 without <c>forEach</c>).</summary>
+    public required int Index { get; init; }
+
+    /// <summary>The parent's attempt that started it.</summary>
+    public required int Attempt { get; init; }
+
+    /// <summary>The child's run id: the name-based id of <c>{ExecutionId}:{index}</c>.</summary>
+    public required Guid RunId { get; init; }
+
+    /// <summary><c>sha256:</c> digest of the inputs it was started with (a finished child must report the same).</summary>
+    public required string InputsDigest { get; init; }
+
+    /// <summary><see cref="RunState.Running"/> while the parent waits on it, then its terminal state.</summary>
+    public RunState State { get; set; } = RunState.Running;
+
+    /// <summary>Why it did not complete, when it did not.</summary>
+    public string? ErrorCode { get; set; }
+
+    /// <summary>When the parent started it.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When it ended.</summary>
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>Its last phase's accepted artifact, kept until the attempt's artifact is assembled.</summary>
+    public JsonNode? Artifact { get; set; }
+
+    /// <summary>The digest of that artifact.</summary>
+    public string? ArtifactDigest { get; set; }
+}

@@ -311,6 +311,10 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("ParentRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_run_id");
+
                     b.Property<int>("PublishedGeneration")
                         .HasColumnType("integer")
                         .HasColumnName("published_generation");
@@ -537,6 +541,10 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("outputs");
 
+                    b.Property<Guid?>("ParentRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_run_id");
+
                     b.Property<int>("PhaseIndex")
                         .HasColumnType("integer")
                         .HasColumnName("phase_index");
@@ -599,6 +607,9 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                         .HasDatabaseName("ix_runs_labels");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Labels"), "gin");
+
+                    b.HasIndex("ParentRunId")
+                        .HasDatabaseName("ix_runs_parent_run_id");
 
                     b.HasIndex("CreatedAt", "CorrelationId")
                         .HasDatabaseName("ix_runs_created_at_run_id");

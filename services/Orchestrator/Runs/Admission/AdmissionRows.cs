@@ -31,6 +31,12 @@ public sealed class RunAlias
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>
+    /// The parent whose <c>run</c> phase asked for the alias as a child, if one did: it learns the run's end as a
+    /// <see cref="Children.ChildRunFinished"/>.
+    /// </summary>
+    public Guid? ParentRunId { get; set; }
+
     /// <summary>The last generation whose <c>RunFinished</c> was published under the alias.</summary>
     public int PublishedGeneration { get; set; }
 }

@@ -190,6 +190,7 @@ public sealed class RunAdmission(
             {
                 AliasRunId = start.RunId,
                 RunId = holderId,
+                ParentRunId = start.ParentRunId,
                 CreatedAt = now,
                 PublishedGeneration = finished ? holder.Generation : 0,
             });
@@ -214,6 +215,7 @@ public sealed class RunAdmission(
             TemplateVersion = template.Version,
             Labels = start.Options.Labels.ToDictionary(l => l.Key, l => l.Value),
             RequestedBy = start.RequestedBy,
+            ParentRunId = start.ParentRunId,
             Definition = new RunDefinition
             {
                 Template = new TemplateRef { Name = template.Name, Version = template.Version, Hash = template.Hash },
