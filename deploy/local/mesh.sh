@@ -175,6 +175,27 @@ run_demo_workflow() {
         python3 "$SCRIPT_DIR/demo/follow.py" "$gateway" "$run_id" || die "the demo run did not complete with a report (logs: $LOG_DIR)"
     log "demo: run: $gateway/api/runs/$run_id   events: $gateway/api/runs/$run_id/events   artifacts: $gateway/api/runs/$run_id/artifacts/summary"
     echo "RUNMESH_DEMO_RUN_ID=$run_id" >>"$STATE_DIR/env"
+    run_demo_child_runs "$gateway"
+}
+
+# Registers write-chapter@1 and book@1, whose `chapters` phase runs write-chapter once per chapter of the outline as
+# child runs, then follows a book run to the end and prints its tree of child runs.
+run_demo_child_runs() {
+    local gateway=$1 code body run_id template
+    for template in write-chapter book; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-Api-Key: $RUNMESH_ADMIN_KEY" \
+            -H 'Content-Type: application/yaml' --data-binary "@$SCRIPT_DIR/demo/$template.yaml" "$gateway/api/templates")
+        [[ $code == 201 || $code == 200 ]] || die "registering the demo template $template answered $code"
+    done
+    log "demo: templates write-chapter@1 and book@1 registered; a book run starts one child run per chapter"
+    body=$(curl -fsS -X POST -H "X-Api-Key: $RUNMESH_SUBMITTER_KEY" -H 'Content-Type: application/json' \
+        -d "{\"template\":\"book@1\",\"inputs\":{\"topic\":\"message-driven workflows, demo at $(date -u +%H:%M:%S)\"},\"model\":{\"name\":\"mock\"}}" \
+        "$gateway/api/runs") || die "starting the book run failed"
+    run_id=$(json_field "['runId']" <<<"$body")
+    log "demo: book run $run_id started; following it and its children"
+    RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY RUNMESH_APPROVER_KEY=$RUNMESH_APPROVER_KEY \
+        python3 "$SCRIPT_DIR/demo/follow.py" "$gateway" "$run_id" || die "the book run did not complete with a report (logs: $LOG_DIR)"
+    log "demo: book: $gateway/api/runs/$run_id   its children: $gateway/api/runs?parent=$run_id"
 }
 
 up() {

@@ -6,6 +6,7 @@ Usage: follow.py GATEWAY_URL RUN_ID   (keys from RUNMESH_VIEWER_KEY and RUNMESH_
 - Reads GET /api/runs/{id}/events/stream (Server-Sent Events) until the run's terminal event.
 - When the run stops at an approval gate, approves it with the approver key (POST /api/approvals/{id}/decision),
   the way a person would from the approvals list.
+- Prints the child runs a `run` phase starts as they start and end, and the tree of child runs at the end.
 - Then prints the run's phases and usage, waits for the report service's reportUrl and prints the head of the
   Markdown report. Exits 1 unless the run completed and its report arrived.
 
@@ -63,6 +64,13 @@ def approve(gateway, run_id, phase_key, approver_key):
     return len(pending) > 0
 
 
+def print_tree(gateway, run, viewer, indent):
+    """Prints the child runs of a run (GET /api/runs/{id} children), and theirs, one line each."""
+    for child in run.get("children", []):
+        say(f"{indent}{child['phaseKey']}[{child['index']}] attempt {child['attempt']}: run {child['runId']} {child['state']}")
+        print_tree(gateway, get_json(f"{gateway}/api/runs/{child['runId']}", viewer), viewer, indent + "  ")
+
+
 def main():
     gateway, run_id = sys.argv[1], sys.argv[2]
     viewer, approver = os.environ["RUNMESH_VIEWER_KEY"], os.environ["RUNMESH_APPROVER_KEY"]
@@ -78,6 +86,11 @@ def main():
         elif event_type == "phase.attempt_failed":
             errors = "; ".join(payload.get("errors", [])[:2])
             say(f"{elapsed}  phase {phase} attempt {payload.get('attempt')} {payload.get('kind')}: {errors}")
+        elif event_type == "child.started":
+            say(f"{elapsed}  phase {phase} started child {payload.get('index')}: run {payload.get('childRunId')}")
+        elif event_type == "child.finished":
+            code = f" ({payload.get('errorCode')})" if payload.get("errorCode") else ""
+            say(f"{elapsed}  phase {phase} child {payload.get('index')} {payload.get('state')}{code}")
         elif event_type == "approval.requested":
             say(f"{elapsed}  phase {phase} waits at gate {payload.get('gate')}")
             # The request reaches the approval service a moment after the event: ask until it is listed.
@@ -96,6 +109,9 @@ def main():
     say(f"run {gateway}/api/runs/{run_id} {run['state']} in {time.monotonic() - began:.2f}s")
     for phase in run.get("phases", []):
         say(f"  phase {phase['key']:<8} {phase['state']:<10} attempts {phase['attempts']}  artifact {phase.get('artifactDigest')}")
+    if run.get("children"):
+        say("  tree:")
+        print_tree(gateway, run, viewer, "    ")
     usage = run.get("usage", {})
     say(f"  usage: {usage.get('inputTokens')} input tokens, {usage.get('outputTokens')} output tokens, {usage.get('costUsd')} USD")
     if last != "run.completed":

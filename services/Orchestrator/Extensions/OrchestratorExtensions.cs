@@ -6,6 +6,7 @@ using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Runs.Admission;
 using RunMesh.Orchestrator.Runs.Api;
+using RunMesh.Orchestrator.Runs.Children;
 using RunMesh.Orchestrator.Runs.Journal;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
@@ -29,6 +30,7 @@ internal static class OrchestratorExtensions
             .ValidateOnStart();
         builder.Services.AddScoped<IRunJournal, EfRunJournal>();
         builder.Services.AddScoped<RunEffects>();
+        builder.Services.AddSingleton<ChildArtifactSchemas>();
         builder.Services.AddScoped<TemplateRegistry>();
         builder.Services.AddSingleton<ResolvedTemplates>();
         builder.Services.AddScoped<RunAdmission>();

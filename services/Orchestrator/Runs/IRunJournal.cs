@@ -67,7 +67,12 @@ public interface IRunJournal
 /// <summary>What a finishing run reads for its <c>RunFinished</c>.</summary>
 /// <param name="LastEvents">The run's latest events, oldest first.</param>
 /// <param name="Aliases">The aliases to publish <c>RunFinished</c> under as well.</param>
-public sealed record RunFinishedReads(IReadOnlyList<RunEventSummary> LastEvents, IReadOnlyList<Guid> Aliases);
+public sealed record RunFinishedReads(IReadOnlyList<RunEventSummary> LastEvents, IReadOnlyList<RunAliasRead> Aliases);
+
+/// <summary>An alias a finishing run publishes <c>RunFinished</c> under.</summary>
+/// <param name="AliasRunId">The id the deduplicated start used.</param>
+/// <param name="ParentRunId">The parent whose <c>run</c> phase started it as a child, if one did.</param>
+public sealed record RunAliasRead(Guid AliasRunId, Guid? ParentRunId);
 
 /// <summary>One entry of a run's event log.</summary>
 /// <param name="RunId">The run.</param>

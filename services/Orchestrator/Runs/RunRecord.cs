@@ -291,6 +291,9 @@ public sealed class ChildRecord
     /// <summary>When it ended.</summary>
     public DateTimeOffset? EndedAt { get; set; }
 
+    /// <summary>What it consumed (added to the parent's usage when it ended).</summary>
+    public Usage Usage { get; set; } = new();
+
     /// <summary>Its last phase's accepted artifact, kept until the attempt's artifact is assembled.</summary>
     public JsonNode? Artifact { get; set; }
 

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
+using RunMesh.Orchestrator.Runs.Children;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 
 namespace RunMesh.Orchestrator.Runs;
@@ -28,6 +29,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
         Event(() => ApprovalDecided, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => CancelRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => RetryRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ChildFinished, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
 
         InstanceState(x => x.CurrentState);
 
@@ -42,7 +44,8 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
             When(ApprovalDecided).Decide(this),
             When(CancelRequested).Decide(this),
             When(RunTimedOut).Decide(this),
-            When(RetryRequested).Decide(this));
+            When(RetryRequested).Decide(this),
+            When(ChildFinished).Decide(this));
     }
 
     public State Pending { get; private set; } = null!;
@@ -75,6 +78,8 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
 
     public Event<RetryRun> RetryRequested { get; private set; } = null!;
 
+    public Event<ChildRunFinished> ChildFinished { get; private set; } = null!;
+
     /// <summary>The state machine state of a run state (each is named as the <see cref="RunState"/> member, see <see cref="RunStates"/>).</summary>
     internal State StateOf(RunState state) => GetState(RunStates.NameOf(state));
 }
@@ -83,7 +88,8 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
 internal static class RunStateMachineSteps
 {
     /// <summary>
-    /// Reads what the decision needs from the database (for <see cref="RetryRun"/>: the claim on the input bundle), lets
+    /// Reads what the decision needs (for <see cref="RetryRun"/>: the claim on the input bundle; for a run with <c>run</c>
+    /// phases: their compiled artifact schemas), lets
     /// <see cref="RunDecider"/> decide, writes the decision's effects and moves the run to the state it decided.
     /// </summary>
     public static EventActivityBinder<RunRecord, TMessage> Decide<TMessage>(this EventActivityBinder<RunRecord, TMessage> binder, RunStateMachine machine)
@@ -94,7 +100,10 @@ internal static class RunStateMachineSteps
             var options = context.GetServiceOrCreateInstance<IOptions<OrchestratorOptions>>().Value;
             var now = context.GetServiceOrCreateInstance<TimeProvider>().GetUtcNow();
             var run = context.Saga;
-            var input = new RunInput(context.Message, context.MessageId);
+            var input = new RunInput(context.Message, context.MessageId)
+            {
+                ChildArtifactSchemas = await context.GetServiceOrCreateInstance<ChildArtifactSchemas>().OfAsync(run.Definition, context.CancellationToken),
+            };
             if (context.Message is RetryRun && run.State == RunState.Failed)
             {
                 input = input with { InputBundleHeld = await effects.HoldInputBundleAsync(run, context.CancellationToken) };

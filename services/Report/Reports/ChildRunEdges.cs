@@ -40,4 +40,26 @@ public static class ChildRunEdges
                 r.RunId, r.Generation, r.State, $"{r.TemplateName}@{r.TemplateVersion}", r.ManifestDigest, r.EndedAt, ReportPaths.Report(r.RunId)))
             .ToList();
     }
+
+    /// <summary>
+    /// The "Child runs" section a parent's Markdown report ends with (empty text when it has none): one line per child
+    /// with its state, template and report. Every value in it is RunMesh's own (ids, states, template names).
+    /// </summary>
+    public static string Markdown(IReadOnlyList<ChildRunEdge> edges)
+    {
+        ArgumentNullException.ThrowIfNull(edges);
+        if (edges.Count == 0)
+        {
+            return "";
+        }
+
+        var text = new System.Text.StringBuilder().AppendLine().AppendLine("## Child runs").AppendLine()
+            .AppendLine("| run | state | template | report |").AppendLine("|---|---|---|---|");
+        foreach (var edge in edges)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| `{edge.RunId}` | {edge.State} | `{edge.Template}` | {edge.ReportUrl} |");
+        }
+
+        return text.ToString();
+    }
 }

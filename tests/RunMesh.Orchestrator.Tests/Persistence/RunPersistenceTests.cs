@@ -242,7 +242,7 @@ public sealed class RunPersistenceTests : IAsyncLifetime
             reads.LastEvents.Select(e => e.Seq).ShouldBe([3, 4, 5]); // stored and not yet saved, oldest first
             reads.LastEvents[0].Payload!["n"]!.GetValue<int>().ShouldBe(3);
             reads.LastEvents[0].Type.ShouldBe(RunEventTypes.PhaseDispatched);
-            reads.Aliases.ShouldBe([waiting]); // the alias published for generation 1 already is not taken again
+            reads.Aliases.ShouldBe([new RunAliasRead(waiting, null)]); // the alias published for generation 1 already is not taken again
             (await journal.ReadForRunFinishedAsync(runId, generation: 1, eventCount: 3, default)).Aliases.ShouldBeEmpty();
             await transaction.CommitAsync();
         }

@@ -8,6 +8,7 @@ using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.Orchestrator.Runs;
 using RunMesh.Orchestrator.Runs.Admission;
+using RunMesh.Orchestrator.Runs.Children;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 
 namespace RunMesh.Orchestrator.Tests.Runs;
@@ -46,7 +47,8 @@ internal sealed class RunSagaHarness : IAsyncDisposable
             .AddSingleton(TimeProvider.System)
             .AddSingleton<InMemoryRunJournal>()
             .AddSingleton<IRunJournal>(sp => sp.GetRequiredService<InMemoryRunJournal>())
-            .AddScoped<RunEffects>();
+            .AddScoped<RunEffects>()
+            .AddSingleton<ChildArtifactSchemas>();
         services.AddOptions<OrchestratorOptions>().Configure(options => configure?.Invoke(options));
         services.AddMassTransitTestHarness(x =>
         {
@@ -112,7 +114,7 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         await using (var scope = _provider.CreateAsyncScope())
         {
             var options = scope.ServiceProvider.GetRequiredService<IOptions<OrchestratorOptions>>().Value;
-            await RunAdmission.StartAsync(record, start, Harness.Bus, scope.ServiceProvider.GetRequiredService<RunEffects>(), options,
+            await RunAdmission.StartAsync(record, new RunInput(start), Harness.Bus, scope.ServiceProvider.GetRequiredService<RunEffects>(), options,
                 DateTimeOffset.UtcNow, CancellationToken.None);
         }
 

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
 using RunMesh.Orchestrator.Persistence;
+using RunMesh.Orchestrator.Runs.Children;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
 
@@ -19,7 +20,7 @@ namespace RunMesh.Orchestrator.Runs.Admission;
 /// </summary>
 public sealed class RunAdmission(
     OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, RunEffects effects, IOptions<OrchestratorOptions> options,
-    TimeProvider clock)
+    ChildArtifactSchemas childArtifactSchemas, TimeProvider clock)
 {
     /// <summary>Admits <paramref name="start"/>; <paramref name="publish"/> is the transactional publisher of the caller (bus outbox or consume context).</summary>
     public Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken) =>
@@ -104,7 +105,8 @@ public sealed class RunAdmission(
 
             var run = NewRun(start, template, inputBundleHash, budget.Effective, lineage.Depth, now);
             db.Runs.Add(run);
-            await StartAsync(run, start, publish, effects, options.Value, now, cancellationToken);
+            var input = new RunInput(start) { ChildArtifactSchemas = await childArtifactSchemas.OfAsync(run.Definition, cancellationToken) };
+            await StartAsync(run, input, publish, effects, options.Value, now, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await CommitAsync(transaction, cancellationToken);
             return new AdmissionOutcome.Created(run.CorrelationId, run.State);
@@ -112,25 +114,28 @@ public sealed class RunAdmission(
     }
 
     /// <summary>
-    /// Starts <paramref name="run"/>, just created <c>Pending</c> from <paramref name="start"/>: what the decider decides
-    /// for it, written by <paramref name="effects"/> in the caller's transaction; the run moves to where it decided
-    /// (Running, or Failed when the first dispatch is refused, e.g. over budget).
+    /// Starts <paramref name="run"/>, just created <c>Pending</c> from the <see cref="StartRun"/> of
+    /// <paramref name="input"/>: what the decider decides for it, written by <paramref name="effects"/> in the caller's
+    /// transaction; the run moves to where it decided (Running, or Failed when the first dispatch is refused, e.g. over
+    /// budget).
     /// </summary>
     public static async Task StartAsync(
-        RunRecord run, StartRun start, IPublishEndpoint publish, RunEffects effects, OrchestratorOptions options, DateTimeOffset now,
+        RunRecord run, RunInput input, IPublishEndpoint publish, RunEffects effects, OrchestratorOptions options, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(effects);
-        var decision = RunDecider.Decide(run, new RunInput(start), options, now);
+        var decision = RunDecider.Decide(run, input, options, now);
         await effects.ApplyAsync(run, decision, publish, now, cancellationToken);
         run.State = decision.To;
     }
 
     /// <summary>
-    /// Where a child run sits: one below its parent, which must exist. The depth limit is the lower of the parent's
-    /// <c>maxDepth</c> and the child's, so a subtree can tighten the limit but never widen it (the root's default is 3:
-    /// runs at depth 0–3, a fourth level is refused).
+    /// Where a child run sits: one below its parent, which must exist and must not have ended without completing. The
+    /// depth limit is the lower of the parent's <c>maxDepth</c> and the child's, so a subtree can tighten the limit but
+    /// never widen it (the root's default is 3: runs at depth 0–3, a fourth level is refused). The parent's row is read
+    /// under a share lock: a cancel of the parent either comes after this child exists (and cancels it) or before (and
+    /// this child is refused), so no child starts after its parent was cancelled.
     /// </summary>
     private async Task<(int Depth, string? Code, ValidationProblem? Problem)> LineageAsync(StartRun start, CancellationToken cancellationToken)
     {
@@ -140,13 +145,22 @@ public sealed class RunAdmission(
         }
 
         var parentRunId = await FindExistingAsync(parentId, cancellationToken);
-        var parent = parentRunId is null
+        var parentRow = parentRunId is null
             ? null
-            : await db.Runs.AsNoTracking().Where(r => r.CorrelationId == parentRunId).Select(r => r.Definition).SingleAsync(cancellationToken);
-        if (parent is null)
+            : await EntityFrameworkQueryableExtensions.SingleAsync(
+                db.Runs.FromSqlInterpolated($"SELECT *, xmin FROM runs WHERE run_id = {parentRunId} FOR SHARE").AsNoTracking(), cancellationToken);
+        if (parentRow is null)
         {
             return (0, ErrorCodes.ParentRunNotFound, new ValidationProblem("$.parentRunId", $"there is no run {parentId}"));
         }
+
+        if (parentRow.State is RunState.Failed or RunState.Cancelled or RunState.Aborted)
+        {
+            return (0, ErrorCodes.ParentRunEnded,
+                new ValidationProblem("$.parentRunId", $"run {parentId} is {RunStates.ToJson(parentRow.State)}; a child cannot start under it"));
+        }
+
+        var parent = parentRow.Definition;
 
         var depth = parent.Depth + 1;
         var limit = Math.Min(parent.Options.MaxDepth, start.Options.MaxDepth);
@@ -196,7 +210,7 @@ public sealed class RunAdmission(
             });
             if (finished)
             {
-                await effects.PublishRunFinishedToAliasAsync(holder, start.RunId, publish, now, cancellationToken);
+                await effects.PublishRunFinishedToAliasAsync(holder, new RunAliasRead(start.RunId, start.ParentRunId), publish, now, cancellationToken);
             }
         }
 

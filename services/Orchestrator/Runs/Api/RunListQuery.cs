@@ -26,14 +26,30 @@ internal sealed record RunListQuery
     /// <summary>Each label as a one-member JSON object, matched by <c>jsonb</c> containment; all must match.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary>Only the children of this run (<c>?parent=</c>).</summary>
+    public Guid? ParentRunId { get; init; }
+
     public int Limit { get; init; } = DefaultLimit;
 
     public RunListCursor? After { get; init; }
 
     /// <summary>Reads the query, or names the parameter that is wrong in <paramref name="error"/>.</summary>
-    public static RunListQuery? Parse(string? state, string? template, string[]? label, string? limit, string? cursor, out string? error)
+    public static RunListQuery? Parse(
+        string? state, string? template, string[]? label, string? parent, string? limit, string? cursor, out string? error)
     {
         error = null;
+        Guid? parentRunId = null;
+        if (parent is not null)
+        {
+            if (!Guid.TryParse(parent, out var parsed))
+            {
+                error = $"Query parameter 'parent' must be a run id (a UUID); got '{Shorten(parent)}'.";
+                return null;
+            }
+
+            parentRunId = parsed;
+        }
+
         string? stateName = null;
         if (state is not null && (stateName = s_stateNames.GetValueOrDefault(state)) is null)
         {
@@ -99,6 +115,7 @@ internal sealed record RunListQuery
             TemplateName = templateName,
             TemplateVersion = templateVersion,
             Labels = labels,
+            ParentRunId = parentRunId,
             Limit = pageSize,
             After = after,
         };

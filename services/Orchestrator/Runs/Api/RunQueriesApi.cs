@@ -43,10 +43,10 @@ public static class RunQueriesApi
     }
 
     private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRunsAsync(
-        string? state, string? template, string[]? label, string? limit, string? cursor,
+        string? state, string? template, string[]? label, string? parent, string? limit, string? cursor,
         OrchestratorDbContext db, CancellationToken cancellationToken)
     {
-        var query = RunListQuery.Parse(state, template, label, limit, cursor, out var error);
+        var query = RunListQuery.Parse(state, template, label, parent, limit, cursor, out var error);
         if (query is null)
         {
             return InvalidRequest(error!);
@@ -71,6 +71,12 @@ public static class RunQueriesApi
         {
             sql.Append(" AND template_version = @template_version");
             parameters.Add(new NpgsqlParameter("template_version", version));
+        }
+
+        if (query.ParentRunId is { } parentRunId)
+        {
+            sql.Append(" AND parent_run_id = @parent_run_id");
+            parameters.Add(new NpgsqlParameter("parent_run_id", parentRunId));
         }
 
         for (var i = 0; i < query.Labels.Count; i++)
@@ -165,6 +171,8 @@ public static class RunQueriesApi
             Generation = run.Generation,
             ParentRunId = run.Definition.ParentRunId,
             Depth = run.Definition.Depth,
+            Children = run.Phases.SelectMany(p => p.Children.Select(c => new ChildView(c.RunId, p.Key, c.Attempt, c.Index, RunStates.ToJson(c.State))))
+                .ToList(),
             Labels = run.Labels,
             Links = new RunLinks
             {

@@ -78,10 +78,16 @@ internal sealed record RunView
     /// <summary>0 for a top-level run, the parent's depth + 1 for a child.</summary>
     public int Depth { get; init; }
 
+    /// <summary>The child runs its <c>run</c> phases started, in the order they were started (empty without such phases).</summary>
+    public required IReadOnlyList<ChildView> Children { get; init; }
+
     public required IReadOnlyDictionary<string, string> Labels { get; init; }
 
     public required RunLinks Links { get; init; }
 }
+
+/// <summary>A child run: which phase, attempt and item started it, and its state as the parent last learned it.</summary>
+internal sealed record ChildView(Guid RunId, string PhaseKey, int Attempt, int Index, string State);
 
 /// <summary>One phase of a run: its state, how many attempts it took and the accepted artifact's digest.</summary>
 internal sealed record PhaseView(

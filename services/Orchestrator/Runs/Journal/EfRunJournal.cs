@@ -122,7 +122,7 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
                         Parameters = { Value(runId, NpgsqlDbType.Uuid), Value(eventCount, NpgsqlDbType.Integer) },
                     },
                     new NpgsqlBatchCommand(
-                        "UPDATE run_aliases SET published_generation = $2 WHERE run_id = $1 AND published_generation < $2 RETURNING alias_run_id")
+                        "UPDATE run_aliases SET published_generation = $2 WHERE run_id = $1 AND published_generation < $2 RETURNING alias_run_id, parent_run_id")
                     {
                         Parameters = { Value(runId, NpgsqlDbType.Uuid), Value(generation, NpgsqlDbType.Integer) },
                     },
@@ -142,10 +142,10 @@ public sealed class EfRunJournal(OrchestratorDbContext db, TimeProvider clock) :
             }
 
             await reader.NextResultAsync(cancellationToken);
-            var aliases = new List<Guid>();
+            var aliases = new List<RunAliasRead>();
             while (await reader.ReadAsync(cancellationToken))
             {
-                aliases.Add(reader.GetGuid(0));
+                aliases.Add(new RunAliasRead(reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetGuid(1)));
             }
 
             return new RunFinishedReads(WithPending(runId, stored, eventCount), aliases);

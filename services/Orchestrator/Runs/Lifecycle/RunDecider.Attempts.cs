@@ -37,6 +37,13 @@ public sealed partial class RunDecider
             return;
         }
 
+        var executionId = NameBasedId.Of($"{Run.CorrelationId}:execution:{phase.Key}:{attempt}");
+        if (IsRunPhase)
+        {
+            DispatchChildren(attempt, executionId, dispatched);
+            return;
+        }
+
         var outputs = Run.Outputs.ToDictionary(o => o.Key, o => o.Value);
         var rendered = InstructionRenderer.Render(plan.Instructions, Run.Definition.Inputs, outputs);
         if (rendered.Rendered is not { } instructions)
@@ -54,7 +61,6 @@ public sealed partial class RunDecider
             return;
         }
 
-        var executionId = NameBasedId.Of($"{Run.CorrelationId}:execution:{phase.Key}:{attempt}");
         var deadline = Now.AddSeconds(_options.ScheduleToStartSeconds + plan.TimeoutSeconds);
         phase.State = PhaseState.Running;
         phase.StartedAt ??= Now;
@@ -120,16 +126,26 @@ public sealed partial class RunDecider
             return;
         }
 
+        Accept(attempt, message.Artifact, digest, message.Usage, message.StartedAt, message.EndedAt, message.WorkerId);
+    }
+
+    /// <summary>The attempt produced an accepted artifact: store it, record the phase's success, and go on (budget, gates, next phase).</summary>
+    private void Accept(AttemptRecord attempt, JsonNode artifact, string digest, Usage usage, DateTimeOffset startedAt, DateTimeOffset endedAt, string? workerId)
+    {
         var phase = Run.CurrentPhase;
         attempt.Outcome = AttemptOutcome.Succeeded;
-        attempt.StartedAt = message.StartedAt;
-        attempt.EndedAt = message.EndedAt;
-        attempt.Usage = message.Usage;
+        attempt.StartedAt = startedAt;
+        attempt.EndedAt = endedAt;
+        attempt.Usage = usage;
         attempt.ArtifactDigest = digest;
-        AddUsage(message.Usage);
+        if (!IsRunPhase)
+        {
+            AddUsage(usage); // a run phase's usage was counted as each child ended
+        }
+
         phase.ArtifactDigest = digest;
-        Run.Outputs[phase.Key] = message.Artifact.DeepClone();
-        Effect(new RunEffect.StoreArtifact(phase.Key, attempt.Attempt, message.Artifact, digest, Accepted: true));
+        Run.Outputs[phase.Key] = artifact.DeepClone();
+        Effect(new RunEffect.StoreArtifact(phase.Key, attempt.Attempt, artifact, digest, Accepted: true));
         Effect(new RunEffect.ClearDeadline(DeadlineKind.Attempt));
         Record(RunEventTypes.PhaseSucceeded, new JsonObject
         {
@@ -137,8 +153,8 @@ public sealed partial class RunDecider
             ["attempt"] = attempt.Attempt,
             ["executionId"] = attempt.ExecutionId.ToString(),
             ["artifactDigest"] = digest,
-            ["usage"] = UsageJson(message.Usage),
-            ["workerId"] = message.WorkerId,
+            ["usage"] = UsageJson(usage),
+            ["workerId"] = workerId,
         }, $"result:{attempt.ExecutionId}");
 
         if (BudgetExceeded() is { } overBudget)
@@ -162,6 +178,7 @@ public sealed partial class RunDecider
         {
             FailureKind.InvalidArtifact => AttemptOutcome.InvalidArtifact,
             FailureKind.Timeout => AttemptOutcome.Timeout,
+            FailureKind.ChildFailed => AttemptOutcome.ChildFailed,
             _ => AttemptOutcome.ExecutorError,
         };
         CloseFailedAttempt(attempt, message.Kind, outcome, message.Errors, message.Artifact, message.Usage, message.StartedAt, message.EndedAt);
@@ -175,8 +192,15 @@ public sealed partial class RunDecider
             return;
         }
 
-        // A worker may still be busy with it: tell it to stop. Its late result will be ignored.
-        Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = attempt.ExecutionId });
+        // A worker (or the attempt's children) may still be busy with it: tell them to stop. Late results are ignored.
+        if (IsRunPhase)
+        {
+            CancelChildren(attempt.Attempt, $"attempt {attempt.Attempt} of phase '{message.PhaseKey}' of run {Run.CorrelationId} timed out");
+        }
+        else
+        {
+            Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = attempt.ExecutionId });
+        }
         Record(RunEventTypes.PhaseTimedOut, new JsonObject
         {
             ["phaseKey"] = message.PhaseKey,
@@ -227,7 +251,8 @@ public sealed partial class RunDecider
         if (kind == FailureKind.InvalidArtifact)
         {
             // Repair attempts are counted apart from retries: each invalid artifact may be repaired RepairAttempts times.
-            if (phase.CountSinceAllowance(AttemptOutcome.InvalidArtifact) <= plan.RepairAttempts)
+            // A run phase is not repaired: its children's inputs would not change.
+            if (!IsRunPhase && phase.CountSinceAllowance(AttemptOutcome.InvalidArtifact) <= plan.RepairAttempts)
             {
                 Dispatch(phase.LastAttempt + 1, feedback: attempt.Errors, RunOutcome.RepairDispatched);
                 return;
@@ -238,7 +263,7 @@ public sealed partial class RunDecider
             return;
         }
 
-        var failures = phase.CountSinceAllowance(AttemptOutcome.ExecutorError, AttemptOutcome.Timeout);
+        var failures = phase.CountSinceAllowance(AttemptOutcome.ExecutorError, AttemptOutcome.Timeout, AttemptOutcome.ChildFailed);
         if (failures < plan.MaxAttempts)
         {
             var delay = TimeSpan.FromSeconds(plan.BackoffSeconds * Math.Pow(plan.BackoffMultiplier, failures - 1));
@@ -256,7 +281,12 @@ public sealed partial class RunDecider
             return;
         }
 
-        var code = kind == FailureKind.Timeout ? ErrorCodes.PhaseTimeout : ErrorCodes.ExecutorError;
+        var code = kind switch
+        {
+            FailureKind.Timeout => ErrorCodes.PhaseTimeout,
+            FailureKind.ChildFailed => ErrorCodes.ChildFailed,
+            _ => ErrorCodes.ExecutorError,
+        };
         Fail(RunOutcome.RetriesUsedUp, code, $"Phase '{phase.Key}' failed {failures} time(s): {string.Join("; ", attempt.Errors.Take(3))}", phase.Key);
     }
 }

@@ -171,7 +171,10 @@ public sealed partial class RunDecider
         open.Outcome = outcome;
         open.ErrorKind = outcome == AttemptOutcome.Timeout ? FailureKind.Timeout : null;
         open.EndedAt = Now;
-        Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = open.ExecutionId });
+        if (!IsRunPhase)
+        {
+            Publish(new CancelPhase { RunId = Run.CorrelationId, ExecutionId = open.ExecutionId }); // a run phase's children are cancelled as the run ends
+        }
     }
 
     private void Fail(RunOutcome outcome, string code, string message, string? phaseKey) =>
@@ -186,6 +189,10 @@ public sealed partial class RunDecider
         Run.Retry = null;
         Run.Approval = null;
         Effect(new RunEffect.ClearDeadline(Kind: null));
+        if (state != RunState.Completed)
+        {
+            CancelChildren(attempt: null, $"parent run {Run.CorrelationId} ended {RunStates.ToJson(state)}");
+        }
 
         if (Run.StartedAt is not null && Run.CurrentPhase.State is PhaseState.Running or PhaseState.AwaitingApproval or PhaseState.Pending
             && state != RunState.Completed)

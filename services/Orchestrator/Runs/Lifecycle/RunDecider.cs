@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RunMesh.Contracts;
+using RunMesh.Orchestrator.Runs.Children;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
@@ -83,6 +84,9 @@ public sealed partial class RunDecider
             case RetryRun retry:
                 Retry(retry);
                 break;
+            case ChildRunFinished child:
+                ChildFinished(child);
+                break;
             default:
                 throw new ArgumentException($"{Input.Message.GetType().Name} is no input of the run lifecycle.", nameof(Input));
         }
@@ -108,6 +112,9 @@ public sealed partial class RunDecider
                 break;
             case RetryBackoffElapsed m:
                 Ignore(reason, m.PhaseKey, m.Attempt);
+                break;
+            case ChildRunFinished m:
+                Ignore(reason, details: new JsonObject { ["childRunId"] = m.ChildRunId.ToString(), ["childState"] = RunStates.ToJson(m.State) });
                 break;
             default:
                 Ignore(reason);

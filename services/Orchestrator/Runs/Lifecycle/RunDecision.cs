@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RunMesh.Contracts;
+using RunMesh.Schemas;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
@@ -16,6 +17,12 @@ public sealed record RunInput(object Message, Guid? MessageId = null)
     /// identical run took it meanwhile).
     /// </summary>
     public bool InputBundleHeld { get; init; }
+
+    /// <summary>
+    /// The compiled artifact schema of each <c>run</c> phase of the run, by phase key (empty when it has none): the
+    /// orchestrator validates the artifact it assembles from the children's.
+    /// </summary>
+    public IReadOnlyDictionary<string, CompiledSchema> ChildArtifactSchemas { get; init; } = new Dictionary<string, CompiledSchema>();
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using MassTransit;
 using RunMesh.Contracts;
+using RunMesh.Orchestrator.Runs.Children;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
@@ -83,26 +84,54 @@ public sealed partial class RunEffects(IRunJournal journal, ILogger<RunEffects> 
         }
     }
 
-    /// <summary>Tells a sender whose start was answered by <paramref name="run"/>, which had completed, how it ended.</summary>
-    public async Task PublishRunFinishedToAliasAsync(RunRecord run, Guid alias, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Tells a sender whose start was answered by <paramref name="run"/>, which had completed, how it ended — and, when
+    /// the start was a child's (<see cref="RunAliasRead.ParentRunId"/>), that parent.
+    /// </summary>
+    public async Task PublishRunFinishedToAliasAsync(
+        RunRecord run, RunAliasRead alias, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var lastEvents = await journal.RecentEventsAsync(run.CorrelationId, LastEventsInRunFinished, cancellationToken);
         var finished = RunFinishedMessage.From(run, run.State, lastEvents, now);
-        await publish.Publish(finished with { RunId = alias, AliasOf = run.CorrelationId }, cancellationToken);
+        await PublishUnderAliasAsync(run, finished, alias, publish, now, cancellationToken);
     }
 
-    /// <summary>Answers a <see cref="StartRun"/> that could not be admitted with a failed <see cref="RunFinished"/> under its run id.</summary>
-    public Task PublishRefusalAsync(StartRun start, RunError error, bool echoInputs, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken) =>
-        publish.Publish(RunFinishedMessage.Refused(start, error, echoInputs, now), cancellationToken);
+    /// <summary>
+    /// Answers a <see cref="StartRun"/> that could not be admitted with a failed <see cref="RunFinished"/> under its run
+    /// id, and tells the parent of a child start that its child failed.
+    /// </summary>
+    public async Task PublishRefusalAsync(StartRun start, RunError error, bool echoInputs, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await publish.Publish(RunFinishedMessage.Refused(start, error, echoInputs, now), cancellationToken);
+        if (start.ParentRunId is { } parent)
+        {
+            await publish.Publish(ChildRunFinishedMessage.Refused(start, parent, error, now), cancellationToken);
+        }
+    }
 
     private async Task PublishRunFinishedAsync(RunRecord run, RunState state, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var reads = await journal.ReadForRunFinishedAsync(run.CorrelationId, run.Generation, LastEventsInRunFinished, cancellationToken);
         var finished = RunFinishedMessage.From(run, state, reads.LastEvents, now);
         await publish.Publish(finished, cancellationToken);
+        if (run.Definition.ParentRunId is { } parent)
+        {
+            await publish.Publish(ChildRunFinishedMessage.Of(run, state, parent, run.CorrelationId, now), cancellationToken);
+        }
+
         foreach (var alias in reads.Aliases)
         {
-            await publish.Publish(finished with { RunId = alias, AliasOf = run.CorrelationId }, cancellationToken);
+            await PublishUnderAliasAsync(run, finished, alias, publish, now, cancellationToken);
+        }
+    }
+
+    private static async Task PublishUnderAliasAsync(
+        RunRecord run, RunFinished finished, RunAliasRead alias, IPublishEndpoint publish, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await publish.Publish(finished with { RunId = alias.AliasRunId, AliasOf = run.CorrelationId }, cancellationToken);
+        if (alias.ParentRunId is { } parent)
+        {
+            await publish.Publish(ChildRunFinishedMessage.Of(run, finished.State, parent, alias.AliasRunId, now), cancellationToken);
         }
     }
 

@@ -1,4 +1,5 @@
 using RunMesh.Contracts;
+using RunMesh.Orchestrator.Runs.Children;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
@@ -55,6 +56,9 @@ public enum RunOutcome
 
     /// <summary>The run's own timeout passed; a running executor is told to stop.</summary>
     RunTimedOut,
+
+    /// <summary>A child run of the open <c>run</c> phase ended; the attempt starts the next child or waits for the others.</summary>
+    ChildFinished,
 }
 
 /// <summary>A message that, handled in <see cref="From"/>, may move the run to the state of each of <see cref="Outcomes"/>.</summary>
@@ -70,30 +74,39 @@ public static class RunTransitions
 {
     private static readonly RunOutcome[] s_dispatchFailures = [RunOutcome.BudgetExceeded, RunOutcome.InstructionsUnrenderable, RunOutcome.InstructionsTooLarge];
 
+    // A run phase's attempt may end in the pass that opens it: its forEach is no array (child_failed), or it has no
+    // item, or every item's child completed in an earlier attempt (the artifact is assembled at once).
+    private static readonly RunOutcome[] s_childAttemptEnds =
+        [RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, RunOutcome.RepairsUsedUp, RunOutcome.ApprovalRequested, RunOutcome.LastPhaseAccepted, RunOutcome.PhaseDispatched];
+
+    private static readonly RunOutcome[] s_dispatch = [.. s_dispatchFailures, .. s_childAttemptEnds];
+
     /// <summary>Every move a message can make, with the outcomes it can decide.</summary>
     public static IReadOnlyList<RunTransition> All { get; } =
     [
         // Admission: the run was created Pending from this StartRun, in the same transaction.
-        new(RunState.Pending, typeof(StartRun), [RunOutcome.PhaseDispatched, .. s_dispatchFailures]),
+        new(RunState.Pending, typeof(StartRun), [RunOutcome.PhaseDispatched, .. s_dispatch]),
         new(RunState.Running, typeof(PhaseSucceeded),
             [RunOutcome.PhaseDispatched, RunOutcome.ApprovalRequested, RunOutcome.LastPhaseAccepted,
              // An artifact that does not hash to the digest the worker claims counts as an executor error.
-             RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, .. s_dispatchFailures]),
+             RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, .. s_dispatch]),
         new(RunState.Running, typeof(PhaseAttemptFailed),
-            [RunOutcome.RepairDispatched, RunOutcome.RetryScheduled, RunOutcome.RepairsUsedUp, RunOutcome.RetriesUsedUp, .. s_dispatchFailures]),
+            [RunOutcome.RepairDispatched, RunOutcome.RetryScheduled, RunOutcome.RepairsUsedUp, RunOutcome.RetriesUsedUp, .. s_dispatch]),
         new(RunState.Running, typeof(PhaseTimedOut),
             [RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, RunOutcome.BudgetExceeded]),
-        new(RunState.Running, typeof(RetryBackoffElapsed), [RunOutcome.RetryDispatched, .. s_dispatchFailures]),
+        new(RunState.Running, typeof(RetryBackoffElapsed), [RunOutcome.RetryDispatched, .. s_dispatch]),
+        new(RunState.Running, typeof(ChildRunFinished),
+            [RunOutcome.ChildFinished, RunOutcome.RepairsUsedUp, RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, .. s_dispatch]),
         new(RunState.AwaitingApproval, typeof(ApprovalDecided),
             [RunOutcome.ApprovalRequested, RunOutcome.PhaseDispatched, RunOutcome.LastPhaseAccepted,
-             RunOutcome.ApprovalRejected, RunOutcome.ApprovalExpired, RunOutcome.ApprovalAborted, .. s_dispatchFailures]),
+             RunOutcome.ApprovalRejected, RunOutcome.ApprovalExpired, RunOutcome.ApprovalAborted, .. s_dispatch]),
         new(RunState.Pending, typeof(CancelRun), [RunOutcome.Cancelled]),
         new(RunState.Running, typeof(CancelRun), [RunOutcome.Cancelled]),
         new(RunState.AwaitingApproval, typeof(CancelRun), [RunOutcome.Cancelled]),
         new(RunState.Pending, typeof(RunTimedOut), [RunOutcome.RunTimedOut]),
         new(RunState.Running, typeof(RunTimedOut), [RunOutcome.RunTimedOut]),
         new(RunState.AwaitingApproval, typeof(RunTimedOut), [RunOutcome.RunTimedOut]),
-        new(RunState.Failed, typeof(RetryRun), [RunOutcome.RunRetried, .. s_dispatchFailures]),
+        new(RunState.Failed, typeof(RetryRun), [RunOutcome.RunRetried, .. s_dispatch]),
     ];
 
     /// <summary>The inputs of the lifecycle: every message type <see cref="RunDecider"/> takes.</summary>
@@ -103,7 +116,7 @@ public static class RunTransitions
     public static RunState TargetOf(RunOutcome outcome) => outcome switch
     {
         RunOutcome.PhaseDispatched or RunOutcome.RepairDispatched or RunOutcome.RetryScheduled or RunOutcome.RetryDispatched
-            or RunOutcome.RunRetried => RunState.Running,
+            or RunOutcome.RunRetried or RunOutcome.ChildFinished => RunState.Running,
         RunOutcome.ApprovalRequested => RunState.AwaitingApproval,
         RunOutcome.LastPhaseAccepted => RunState.Completed,
         RunOutcome.ApprovalAborted => RunState.Aborted,
@@ -125,7 +138,8 @@ public static class RunTransitions
         RunOutcome.InstructionsUnrenderable => ErrorCodes.InstructionsUnrenderable,
         RunOutcome.InstructionsTooLarge => ErrorCodes.InstructionsTooLarge,
         RunOutcome.RepairsUsedUp => ErrorCodes.ArtifactInvalidAfterRepair,
-        RunOutcome.RetriesUsedUp => $"{ErrorCodes.ExecutorError} or {ErrorCodes.PhaseTimeout}",
+        RunOutcome.RetriesUsedUp => $"{ErrorCodes.ExecutorError}, {ErrorCodes.PhaseTimeout} or {ErrorCodes.ChildFailed}",
+        RunOutcome.ChildFinished => "child run ended",
         RunOutcome.ApprovalRejected => ErrorCodes.ApprovalRejected,
         RunOutcome.ApprovalExpired => ErrorCodes.ApprovalExpired,
         RunOutcome.ApprovalAborted => ErrorCodes.ApprovalAborted,

@@ -52,8 +52,14 @@ public static class ReportsApi
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetMarkdownAsync(
         string id, string? generation, ReportDbContext db, CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(id, generation, db, r => new { r.ReportMarkdown }, cancellationToken);
-        return found is null ? problem! : TypedResults.Text(found.ReportMarkdown, "text/markdown; charset=utf-8");
+        var (found, problem) = await FindAsync(id, generation, db, r => new { r.RunId, r.ReportMarkdown }, cancellationToken);
+        if (found is null)
+        {
+            return problem!;
+        }
+
+        var children = ChildRunEdges.From(await ChildrenOfAsync(db, found.RunId, cancellationToken));
+        return TypedResults.Text(found.ReportMarkdown + ChildRunEdges.Markdown(children), "text/markdown; charset=utf-8");
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetManifestAsync(

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.Orchestrator.Runs;
+using RunMesh.Orchestrator.Runs.Children;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 
 namespace RunMesh.Orchestrator.Tests.Runs.Lifecycle;
@@ -163,4 +164,68 @@ internal static class RunDeciderFixtures
 
     public static List<T> Published<T>(RunDecision decision) =>
         decision.Effects.OfType<RunEffect.Publish>().Select(p => p.Message).OfType<T>().ToList();
+
+    /// <summary>A <c>run</c> phase calling <c>chapter@1</c>: one child, or one per element of <paramref name="forEach"/>.</summary>
+    public static PhasePlan RunPhase(string key, int maxParallel = 8, string? forEach = null, int maxAttempts = 3)
+    {
+        var settings = new JsonObject
+        {
+            ["template"] = "chapter@1",
+            ["inputs"] = new JsonObject { ["title"] = forEach is null ? "{{inputs.feature}}" : "{{item}}" },
+            ["maxParallel"] = maxParallel,
+        };
+        if (forEach is not null)
+        {
+            settings["forEach"] = forEach;
+        }
+
+        var schema = new JsonObject { ["type"] = "object" };
+        return new PhasePlan
+        {
+            Key = key,
+            Executor = "run",
+            Settings = settings,
+            Instructions = "",
+            ArtifactSchema = schema,
+            SchemaDigest = Digest.Of(schema),
+            MaxAttempts = maxAttempts,
+            BackoffSeconds = 1,
+        };
+    }
+
+    /// <summary>A run admitted and started whose only phase is a <c>run</c> phase over <c>inputs.titles</c>.</summary>
+    public static RunRecord RunningChildren(int maxParallel, string[] titles, Budget? budget = null, int maxAttempts = 3)
+    {
+        var run = Pending(budget, RunPhase("chapters", maxParallel, "inputs.titles", maxAttempts));
+        run.Definition = run.Definition with
+        {
+            Inputs = new JsonObject { ["feature"] = "dark mode", ["titles"] = new JsonArray([.. titles.Select(t => (JsonNode?)t)]) },
+        };
+        Step(run, StartOf(run));
+        run.State.ShouldBe(RunState.Running);
+        return run;
+    }
+
+    /// <summary>The children of the run's current phase still running, in the order they were started.</summary>
+    public static List<ChildRecord> RunningChildrenOf(RunRecord run) =>
+        run.CurrentPhase.Children.Where(c => c.State == RunState.Running).ToList();
+
+    /// <summary>What the end of <paramref name="child"/> tells its parent.</summary>
+    public static ChildRunFinished ChildEnded(
+        RunRecord run, ChildRecord child, RunState state = RunState.Completed, string? code = null, Usage? usage = null, string? inputsDigest = null)
+    {
+        var artifact = state == RunState.Completed ? new JsonObject { ["text"] = $"chapter {child.Index}" } : null;
+        return new ChildRunFinished
+        {
+            RunId = run.CorrelationId,
+            ChildRunId = child.RunId,
+            State = state,
+            Error = code is null ? null : new RunError { Code = code, Message = $"the child ended with {code}" },
+            Usage = usage ?? new Usage { InputTokens = 10, OutputTokens = 5, CostUsd = 0.01m },
+            Artifact = artifact,
+            ArtifactDigest = artifact is null ? null : Digest.Of(artifact),
+            InputsDigest = inputsDigest ?? child.InputsDigest,
+            EndedAt = Now,
+        };
+    }
 }

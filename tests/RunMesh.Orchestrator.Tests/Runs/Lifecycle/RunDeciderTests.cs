@@ -76,6 +76,13 @@ public sealed class RunDeciderTests
             RunState.Failed, RunOutcome.RunTimedOut, [RunEventTypes.RunFailed]),
         ["a retry of a failed run continues from the failed phase"] = new(() => With(Failed(), r => new RetryRun { RunId = r.CorrelationId }),
             RunState.Running, RunOutcome.RunRetried, [RunEventTypes.RunRetried, RunEventTypes.PhaseDispatched]),
+        ["a child's end starts the next child"] = new(() => With(RunningChildren(1, ["a", "b"]), r => ChildEnded(r, RunningChildrenOf(r)[0])),
+            RunState.Running, RunOutcome.ChildFinished, [RunEventTypes.ChildFinished, RunEventTypes.ChildStarted]),
+        ["the last child's end completes the run"] = new(() => With(RunningChildren(1, ["a"]), r => ChildEnded(r, RunningChildrenOf(r)[0])),
+            RunState.Completed, RunOutcome.LastPhaseAccepted, [RunEventTypes.ChildFinished, RunEventTypes.PhaseSucceeded, RunEventTypes.RunCompleted]),
+        ["a failed last child fails the attempt, retried after the backoff"] = new(
+            () => With(RunningChildren(1, ["a"]), r => ChildEnded(r, RunningChildrenOf(r)[0], RunState.Failed, ErrorCodes.ExecutorError)),
+            RunState.Running, RunOutcome.RetryScheduled, [RunEventTypes.ChildFinished, RunEventTypes.PhaseAttemptFailed, RunEventTypes.PhaseRetryScheduled]),
     };
 
     private static readonly Dictionary<string, Rule> s_ignored = new()
@@ -128,6 +135,23 @@ public sealed class RunDeciderTests
             RunState.Failed, null, [RunEventTypes.MessageIgnored]),
         ["a second start of a started run"] = new(() => With(Running(), StartOf),
             RunState.Running, null, [RunEventTypes.MessageIgnored]),
+        ["the end of a child the run never started"] = new(() => With(RunningChildren(1, ["a"]), r => ChildEnded(r,
+                new ChildRecord { Index = 0, Attempt = 1, RunId = Guid.NewGuid(), InputsDigest = "", StartedAt = Now })),
+            RunState.Running, null, [RunEventTypes.MessageIgnored]),
+        ["the end of a child that arrives twice"] = new(() =>
+        {
+            var run = RunningChildren(1, ["a", "b"]);
+            var end = ChildEnded(run, RunningChildrenOf(run)[0]);
+            Step(run, end);
+            return (run, end, true);
+        }, RunState.Running, null, [RunEventTypes.MessageIgnored]),
+        ["a child's end after the parent was cancelled"] = new(() =>
+        {
+            var run = RunningChildren(1, ["a"]);
+            var end = ChildEnded(run, RunningChildrenOf(run)[0]);
+            Step(run, new CancelRun { RunId = run.CorrelationId });
+            return (run, end, true);
+        }, RunState.Cancelled, null, [RunEventTypes.MessageIgnored]),
     };
 
     public static TheoryData<string> Moves => new(s_moves.Keys);
