@@ -1,7 +1,4 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using RunMesh.Hashing;
 
 namespace RunMesh.Orchestrator.Templates;
 
@@ -50,85 +47,25 @@ public static class InstructionRenderer
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(outputs);
 
-        var (references, problems) = InstructionReferences.Parse(instructions);
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException($"The instructions are not valid: {string.Join("; ", problems)}", nameof(instructions));
-        }
-
-        var text = new StringBuilder(instructions.Length);
+        var references = ReferenceValues.ReferencesOf(instructions, childInputs: false, "instructions", nameof(instructions));
         var missing = new List<string>();
-        var referencedPhases = new List<string>();
-        var position = 0;
-        foreach (var reference in references)
-        {
-            text.Append(instructions, position, reference.Start - position);
-            position = reference.Start + reference.Length;
-
-            if (reference.Kind == InstructionReferenceKind.PhaseOutput && !referencedPhases.Contains(reference.Name, StringComparer.Ordinal))
-            {
-                referencedPhases.Add(reference.Name);
-            }
-
-            if (TryResolve(reference, inputs, outputs, out var value))
-            {
-                text.Append(Format(value));
-            }
-            else if (!missing.Contains(reference.Path, StringComparer.Ordinal))
-            {
-                missing.Add(reference.Path);
-            }
-        }
-
+        var text = new ReferenceValues(inputs, outputs).Render(instructions, references, missing);
         if (missing.Count > 0)
         {
             return new InstructionRenderResult(null, missing);
         }
 
-        text.Append(instructions, position, instructions.Length - position);
+        var referencedPhases = references
+            .Where(r => r.Kind == InstructionReferenceKind.PhaseOutput)
+            .Select(r => r.Name)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
         var referencedOutputs = new JsonObject();
         foreach (var key in referencedPhases)
         {
             referencedOutputs[key] = outputs[key]?.DeepClone();
         }
 
-        return new InstructionRenderResult(new RenderedInstructions(text.ToString(), referencedPhases, referencedOutputs), []);
+        return new InstructionRenderResult(new RenderedInstructions(text, referencedPhases, referencedOutputs), []);
     }
-
-    private static bool TryResolve(InstructionReference reference, JsonObject inputs, IReadOnlyDictionary<string, JsonNode?> outputs, out JsonNode? value)
-    {
-        if (reference.Kind == InstructionReferenceKind.Input)
-        {
-            return inputs.TryGetPropertyValue(reference.Name, out value);
-        }
-
-        if (!outputs.TryGetValue(reference.Name, out value))
-        {
-            return false;
-        }
-
-        foreach (var field in reference.FieldPath)
-        {
-            switch (value)
-            {
-                case JsonObject obj when obj.TryGetPropertyValue(field, out var child):
-                    value = child;
-                    break;
-                case JsonArray array when int.TryParse(field, out var index) && index >= 0 && index < array.Count
-                    && field == index.ToString(System.Globalization.CultureInfo.InvariantCulture):
-                    value = array[index];
-                    break;
-                default:
-                    value = null;
-                    return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static string Format(JsonNode? value) =>
-        value is JsonValue json && json.GetValueKind() == JsonValueKind.String
-            ? json.GetValue<string>()
-            : CanonicalJson.SerializeToString(value);
 }

@@ -34,8 +34,8 @@ public static class RunInputs
     /// <summary>
     /// Checks <paramref name="inputs"/> against <paramref name="template"/>: every error against its <c>inputs.schema</c>
     /// (path <c>$.inputs…</c>, message the schema's error kind, e.g. <c>PropertyRequired</c>, or that a pattern took too
-    /// long to evaluate), and every input that a phase's instructions reference but the inputs lack. Empty when the run
-    /// may start; otherwise the API answers 422 <c>invalid_inputs</c> with the list.
+    /// long to evaluate), and every input that a phase's instructions (or a run phase's settings) reference but the
+    /// inputs lack. Empty when the run may start; otherwise the API answers 422 <c>invalid_inputs</c> with the list.
     /// </summary>
     public static IReadOnlyList<ValidationProblem> Validate(WorkflowTemplate template, JsonObject inputs)
     {
@@ -53,14 +53,16 @@ public static class RunInputs
 
         foreach (var phase in template.Phases)
         {
-            foreach (var reference in phase.References)
+            var referenced = phase.References.Select(r => (Reference: r, By: "instructions"))
+                .Concat(phase.ChildInputReferences.Select(r => (Reference: r, By: "settings")));
+            foreach (var (reference, by) in referenced)
             {
                 var path = $"$.inputs.{reference.Name}";
                 if (reference.Kind == InstructionReferenceKind.Input
                     && !inputs.ContainsKey(reference.Name)
                     && !problems.Any(p => string.Equals(p.Path, path, StringComparison.Ordinal)))
                 {
-                    problems.Add(new ValidationProblem(path, $"is missing, and phase \"{phase.Key}\"'s instructions reference it"));
+                    problems.Add(new ValidationProblem(path, $"is missing, and phase \"{phase.Key}\"'s {by} reference it"));
                 }
             }
         }

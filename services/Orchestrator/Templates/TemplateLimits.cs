@@ -32,4 +32,7 @@ public static class TemplateLimits
 
     /// <summary>The longest run timeout, in seconds (seven days).</summary>
     public const int MaxRunTimeoutSeconds = 604_800;
+
+    /// <summary>The largest <c>settings.maxParallel</c> of a <c>run</c> phase: child runs of one attempt in flight at once.</summary>
+    public const int MaxParallelChildRuns = 256;
 }

@@ -200,18 +200,27 @@ public static partial class TemplateValidator
         }
 
         var executor = reader.String(phase, "executor", path, required: true);
-        if (executor is not null && !PhaseExecutors.All.Contains(executor))
+        if (executor is not null && !PhaseExecutors.Known.Contains(executor))
         {
-            reader.Add($"{path}.executor", $"unknown executor \"{executor}\" (known: {string.Join(", ", PhaseExecutors.All)})");
+            reader.Add($"{path}.executor", $"unknown executor \"{executor}\" (known: {string.Join(", ", PhaseExecutors.Known)})");
         }
 
-        var settings = reader.Object(phase, "settings", path, required: false);
+        // A run phase's children get their inputs from its settings, so it needs those and no instructions.
+        var startsChildRuns = string.Equals(executor, PhaseExecutors.Run, StringComparison.Ordinal);
+        var scope = new ReferenceScope(key, index, positions, declaredInputs);
 
-        var instructions = reader.String(phase, "instructions", path, required: true);
+        var settings = reader.Object(phase, "settings", path, required: startsChildRuns);
+        IReadOnlyList<InstructionReference> childInputReferences = [];
+        if (startsChildRuns && settings is not null)
+        {
+            childInputReferences = ReadChildRunSettings(reader, settings, $"{path}.settings", scope);
+        }
+
+        var instructions = reader.String(phase, "instructions", path, required: !startsChildRuns);
         IReadOnlyList<InstructionReference> references = [];
         if (instructions is not null)
         {
-            references = ReadInstructions(reader, instructions, $"{path}.instructions", key, index, positions, declaredInputs);
+            references = ReadInstructions(reader, instructions, $"{path}.instructions", scope);
         }
 
         TemplateSchema? artifactSchema = null;
@@ -233,7 +242,7 @@ public static partial class TemplateValidator
             ?? TemplatePhase.DefaultTimeoutSeconds;
         var gates = ReadGates(reader, phase, path);
 
-        if (key is null || executor is null || instructions is null || artifactSchema is null)
+        if (key is null || executor is null || (instructions is null && !startsChildRuns) || artifactSchema is null)
         {
             return null;
         }
@@ -243,8 +252,9 @@ public static partial class TemplateValidator
             Key = key,
             Executor = executor,
             Settings = ToElement(settings ?? []),
-            Instructions = instructions,
+            Instructions = instructions ?? string.Empty,
             References = references,
+            ChildInputReferences = childInputReferences,
             ArtifactSchema = artifactSchema,
             RepairAttempts = (int)repairAttempts,
             Retry = retry,
@@ -253,14 +263,7 @@ public static partial class TemplateValidator
         };
     }
 
-    private static IReadOnlyList<InstructionReference> ReadInstructions(
-        Reader reader,
-        string instructions,
-        string path,
-        string? ownKey,
-        int index,
-        Dictionary<string, int> positions,
-        IReadOnlySet<string>? declaredInputs)
+    private static IReadOnlyList<InstructionReference> ReadInstructions(Reader reader, string instructions, string path, ReferenceScope scope)
     {
         if (string.IsNullOrWhiteSpace(instructions))
         {
@@ -273,7 +276,18 @@ public static partial class TemplateValidator
             reader.Add(path, $"is {bytes} bytes long; at most {TemplateLimits.MaxInstructionsBytes / 1024} KiB are allowed");
         }
 
-        var (references, problems) = InstructionReferences.Parse(instructions);
+        return ReadReferences(reader, instructions, path, scope, childInputs: false, hasForEach: false);
+    }
+
+    /// <summary>
+    /// Reads the <c>{{…}}</c> references of <paramref name="text"/> (instructions, or a string of a run phase's
+    /// <c>settings.inputs</c>) and adds a problem at <paramref name="path"/> for each malformed one or one that points
+    /// at nothing it may.
+    /// </summary>
+    private static IReadOnlyList<InstructionReference> ReadReferences(
+        Reader reader, string text, string path, ReferenceScope scope, bool childInputs, bool hasForEach)
+    {
+        var (references, problems) = InstructionReferences.Parse(text, childInputs);
         foreach (var problem in problems)
         {
             reader.Add(path, problem);
@@ -281,30 +295,47 @@ public static partial class TemplateValidator
 
         foreach (var reference in references)
         {
-            var written = $"{{{{{reference.Path}}}}}";
-            if (reference.Kind == InstructionReferenceKind.Input)
+            if (ProblemOf(reference, $"{{{{{reference.Path}}}}}", scope, hasForEach) is { } problem)
             {
-                if (declaredInputs is not null && !declaredInputs.Contains(reference.Name))
-                {
-                    var known = declaredInputs.Count == 0 ? "none" : string.Join(", ", declaredInputs.Order(StringComparer.Ordinal));
-                    reader.Add(path, $"{written} refers to an input that inputs.schema does not declare (declared: {known})");
-                }
-            }
-            else if (string.Equals(reference.Name, ownKey, StringComparison.Ordinal))
-            {
-                reader.Add(path, $"{written} refers to this phase's own output; only earlier phases' outputs can be referenced");
-            }
-            else if (!positions.TryGetValue(reference.Name, out var position))
-            {
-                reader.Add(path, $"{written} refers to phase \"{reference.Name}\", which does not exist");
-            }
-            else if (position > index)
-            {
-                reader.Add(path, $"{written} refers to phase \"{reference.Name}\", which runs later; only earlier phases' outputs can be referenced");
+                reader.Add(path, problem);
             }
         }
 
         return references;
+    }
+
+    /// <summary>Why <paramref name="reference"/> (as the author <paramref name="written"/> it) may not be used in its phase; <see langword="null"/> when it may.</summary>
+    private static string? ProblemOf(InstructionReference reference, string written, ReferenceScope scope, bool hasForEach)
+    {
+        switch (reference.Kind)
+        {
+            case InstructionReferenceKind.Input:
+                if (scope.DeclaredInputs is { } declared && !declared.Contains(reference.Name))
+                {
+                    var known = declared.Count == 0 ? "none" : string.Join(", ", declared.Order(StringComparer.Ordinal));
+                    return $"{written} refers to an input that inputs.schema does not declare (declared: {known})";
+                }
+
+                return null;
+            case InstructionReferenceKind.PhaseOutput:
+                if (string.Equals(reference.Name, scope.OwnKey, StringComparison.Ordinal))
+                {
+                    return $"{written} refers to this phase's own output; only earlier phases' outputs can be referenced";
+                }
+
+                if (!scope.Positions.TryGetValue(reference.Name, out var position))
+                {
+                    return $"{written} refers to phase \"{reference.Name}\", which does not exist";
+                }
+
+                return position > scope.Index
+                    ? $"{written} refers to phase \"{reference.Name}\", which runs later; only earlier phases' outputs can be referenced"
+                    : null;
+            default:
+                return hasForEach
+                    ? null
+                    : $"{written} is available only when settings.forEach is set (one child run per element); this phase has no forEach";
+        }
     }
 
     private static RetryPolicy ReadRetry(Reader reader, JsonObject phase, string path)
@@ -399,7 +430,7 @@ public static partial class TemplateValidator
         return document.RootElement.Clone();
     }
 
-    private static bool IsString(JsonNode? node, out string value)
+    internal static bool IsString(JsonNode? node, out string value)
     {
         if (node is JsonValue json && json.GetValueKind() == JsonValueKind.String)
         {
@@ -414,7 +445,8 @@ public static partial class TemplateValidator
     private static bool IsString(JsonNode? node, string expected) =>
         IsString(node, out var value) && string.Equals(value, expected, StringComparison.Ordinal);
 
-    private static string Describe(JsonNode? node) => node switch
+    /// <summary>A JSON value's kind in words, for messages: <c>an object</c>, <c>a string</c>, <c>null</c>, …</summary>
+    internal static string Describe(JsonNode? node) => node switch
     {
         null => "null",
         JsonObject => "an object",
@@ -433,6 +465,13 @@ public static partial class TemplateValidator
 
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex PhaseKeyPattern();
+
+    /// <summary>Where a phase's references are checked: which phase it is, the phases before and after it, the declared inputs.</summary>
+    /// <param name="OwnKey">The phase's key (<see langword="null"/> when it has none).</param>
+    /// <param name="Index">The phase's position.</param>
+    /// <param name="Positions">Every phase's key and position.</param>
+    /// <param name="DeclaredInputs">The inputs <c>inputs.schema</c> declares; <see langword="null"/> when any name goes.</param>
+    private sealed record ReferenceScope(string? OwnKey, int Index, IReadOnlyDictionary<string, int> Positions, IReadOnlySet<string>? DeclaredInputs);
 
     /// <summary>Reads typed fields, recording a problem for each one that is missing or of the wrong type or range.</summary>
     private sealed class Reader

@@ -61,17 +61,26 @@ public sealed record TemplatePhase
     /// <summary>The phase's key, unique in its template, e.g. <c>spec</c>.</summary>
     public required string Key { get; init; }
 
-    /// <summary>The executor that runs the phase: one of <see cref="PhaseExecutors.All"/>.</summary>
+    /// <summary>The executor that runs the phase: one of <see cref="PhaseExecutors.Known"/>.</summary>
     public required string Executor { get; init; }
 
-    /// <summary>The executor-specific settings, a JSON object (empty when the template gives none).</summary>
+    /// <summary>
+    /// The executor-specific settings, a JSON object (empty when the template gives none); for a <c>run</c> phase,
+    /// validated and read by <see cref="ChildRunSettings.Of"/>.
+    /// </summary>
     public required JsonElement Settings { get; init; }
 
-    /// <summary>The instructions as written, with their <c>{{…}}</c> references unrendered.</summary>
+    /// <summary>The instructions as written, with their <c>{{…}}</c> references unrendered; empty for a <c>run</c> phase that gives none.</summary>
     public required string Instructions { get; init; }
 
     /// <summary>The references the instructions make, in order of appearance.</summary>
     public required IReadOnlyList<InstructionReference> References { get; init; }
+
+    /// <summary>
+    /// For a <c>run</c> phase, the references its settings make: <c>forEach</c> first, then those in the strings of
+    /// <c>settings.inputs</c>, in document order (their offsets are within each string). Empty for other phases.
+    /// </summary>
+    public IReadOnlyList<InstructionReference> ChildInputReferences { get; init; } = [];
 
     /// <summary>The schema the phase's artifact must satisfy.</summary>
     public required TemplateSchema ArtifactSchema { get; init; }

@@ -1,9 +1,13 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Tests.Templates;
 
-/// <summary>The spec-review example of docs/templates.md, in YAML and JSON, and a way to break one rule of it at a time.</summary>
+/// <summary>
+/// The spec-review example of docs/templates.md, in YAML and JSON, the write-book example of a run phase, and a way to
+/// break one rule of them at a time.
+/// </summary>
 internal static class TemplateSamples
 {
     public const string SpecReviewYaml = """
@@ -55,6 +59,57 @@ internal static class TemplateSamples
         """;
 
     public static JsonObject SpecReview() => JsonNode.Parse(SpecReviewJson)!.AsObject();
+
+    /// <summary>A book: an outline, one child run of write-chapter@2 per chapter (at most 4 at once), then an edit of them all.</summary>
+    public const string WriteBookYaml = """
+        name: write-book
+        version: 1
+        inputs:
+          schema:
+            type: object
+            required: [topic]
+            properties: { topic: { type: string }, style: { type: string }, audience: { type: string } }
+        phases:
+          - key: outline
+            executor: mock
+            instructions: "Outline a short book about {{inputs.topic}} for {{inputs.audience}}"
+            artifact:
+              schema:
+                type: object
+                required: [chapters]
+                properties:
+                  chapters: { type: array, items: { type: object, required: [title], properties: { title: { type: string }, words: { type: integer } } } }
+          - key: chapters
+            executor: run
+            settings:
+              template: write-chapter@2
+              inputs:
+                title: "{{item.title}}"
+                words: "{{ item.words }}"
+                n: "{{index}}"
+                heading: "Chapter {{index}}: {{item.title}}"
+                style: "{{inputs.style}}"
+                book: { topic: "{{inputs.topic}}", outline: "{{phases.outline.output.chapters}}", tags: [draft, "{{inputs.audience}}"] }
+                draft: true
+              forEach: phases.outline.output.chapters
+              maxParallel: 4
+            artifact: { schema: { type: object, required: [items], properties: { items: { type: array } } } }
+            retry: { maxAttempts: 2 }
+          - key: edit
+            executor: mock
+            instructions: "Edit these chapters into one book: {{phases.chapters.output.items}}"
+            artifact: { schema: { type: object, required: [text], properties: { text: { type: string } } } }
+        """;
+
+    public static JsonObject WriteBook() => TemplateDocument.Parse(WriteBookYaml, "application/yaml").Json!;
+
+    /// <summary>The write-book template with one value replaced or removed, as <see cref="SpecReviewWith"/>.</summary>
+    public static JsonObject WriteBookWith(string path, string? json)
+    {
+        var template = WriteBook();
+        Set(template, path, json);
+        return template;
+    }
 
     /// <summary>
     /// The spec-review template with the value at <paramref name="path"/> (dotted; numbers index arrays, e.g.
