@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using RunMesh.Hashing;
 using RunMesh.Contracts;
+using RunMesh.Hashing;
 
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 

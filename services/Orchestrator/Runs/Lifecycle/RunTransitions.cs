@@ -62,7 +62,22 @@ public enum RunOutcome
 }
 
 /// <summary>A message that, handled in <see cref="From"/>, may move the run to the state of each of <see cref="Outcomes"/>.</summary>
-public sealed record RunTransition(RunState From, Type Message, IReadOnlyList<RunOutcome> Outcomes);
+public sealed record RunTransition
+{
+    public RunTransition(RunState from, Type message, IEnumerable<RunOutcome> outcomes)
+    {
+        From = from;
+        Message = message;
+        Outcomes = outcomes.Distinct().ToList();
+    }
+
+    public RunState From { get; }
+
+    public Type Message { get; }
+
+    /// <summary>Each outcome once, in the order first listed.</summary>
+    public IReadOnlyList<RunOutcome> Outcomes { get; }
+}
 
 /// <summary>
 /// The decider's transition table: which message may move a run from which state, the outcomes it can decide there, and
