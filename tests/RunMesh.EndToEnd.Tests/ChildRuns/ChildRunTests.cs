@@ -17,7 +17,7 @@ public sealed class ChildRunTests(ChildRunsFixture fixture) : IClassFixture<Chil
     [Fact]
     public async Task A_run_phase_completes_with_its_childs_last_artifact_and_the_child_knows_its_parent()
     {
-        var parentId = await fixture.StartAsync(ChildRunsFixture.Single, ChildRunsFixture.Feature());
+        var parentId = await fixture.StartAsync(ChildRunsFixture.OneChild, ChildRunsFixture.Feature());
 
         var parent = await Mesh.WaitForRunStateAsync(parentId, "completed");
 

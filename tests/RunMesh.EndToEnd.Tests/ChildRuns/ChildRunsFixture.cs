@@ -7,7 +7,7 @@ namespace RunMesh.EndToEnd.Tests.ChildRuns;
 /// <summary>A mesh of its own (its orchestrator is killed by one test) with the child-run templates and the webhook their http phase calls.</summary>
 public sealed class ChildRunsFixture : IAsyncLifetime
 {
-    public const string Single = "child-single@1";
+    public const string OneChild = "child-single@1";
     public const string Book = "child-book@1";
     public const string HookBook = "child-hook-book@1";
     public const string SlowBook = "child-slow-book@1";
