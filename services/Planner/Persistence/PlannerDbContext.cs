@@ -1,0 +1,23 @@
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Hosting.Database;
+using RunMesh.Messaging.Outbox;
+using RunMesh.Planner.Studies;
+
+namespace RunMesh.Planner.Persistence;
+
+/// <summary>The planner's own database (<c>runmesh_planner</c>): studies (the saga rows), their planned runs, inbox/outbox.</summary>
+public sealed class PlannerDbContext(DbContextOptions<PlannerDbContext> options) : DbContext(options)
+{
+    /// <summary>Every planned run of every study.</summary>
+    public DbSet<StudyRunRow> StudyRuns => Set<StudyRunRow>();
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.AddPostgresOutboxEntities();
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(PlannerDbContext).Assembly);
+    }
+}
+
+/// <summary>Design-time factory for `dotnet ef`.</summary>
+internal sealed class PlannerDbContextDesignFactory : ServiceDbContextDesignFactory<PlannerDbContext>;
