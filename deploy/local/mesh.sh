@@ -30,6 +30,7 @@ SERVICES=(
     "phase-worker:PhaseWorker:$((GATEWAY_PORT + 2))"
     "approval:Approval:$((GATEWAY_PORT + 3))"
     "report:Report:$((GATEWAY_PORT + 4))"
+    "planner:Planner:$((GATEWAY_PORT + 5))"
     "gateway:Gateway:$GATEWAY_PORT"
 )
 
@@ -243,7 +244,10 @@ up() {
     start_service report Report "$(port_of report)" \
         --RabbitMq:Url="$RUNMESH_REPORT_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_REPORT_POSTGRES" \
         --Identity:GatewayPublicKeyPath="$public_key"
-    for name in orchestrator phase-worker approval report; do
+    start_service planner Planner "$(port_of planner)" \
+        --RabbitMq:Url="$RUNMESH_PLANNER_AMQP_URL" --ConnectionStrings:Database="$RUNMESH_PLANNER_POSTGRES" \
+        --Identity:GatewayPublicKeyPath="$public_key"
+    for name in orchestrator phase-worker approval report planner; do
         wait_ready "$name" "http://127.0.0.1:$(port_of "$name")" 120
     done
     local api_keys
@@ -252,6 +256,7 @@ up() {
         --ReverseProxy:Clusters:orchestrator:Destinations:orchestrator-1:Address="http://127.0.0.1:$(port_of orchestrator)" \
         --ReverseProxy:Clusters:approval:Destinations:approval-1:Address="http://127.0.0.1:$(port_of approval)" \
         --ReverseProxy:Clusters:report:Destinations:report-1:Address="http://127.0.0.1:$(port_of report)" \
+        --ReverseProxy:Clusters:planner:Destinations:planner-1:Address="http://127.0.0.1:$(port_of planner)" \
         --Gateway:Signing:PrivateKeyPath="$private_key" \
         "${api_keys[@]}"
     wait_ready gateway "http://127.0.0.1:$GATEWAY_PORT" 60

@@ -5,7 +5,7 @@
 #   RabbitMQ    vhost "runmesh", with the operator user "runmesh" given full permissions on it, and
 #               one user per service plus the outside-system user, each with exactly the permissions
 #               of deploy/rabbitmq/permissions.conf (through the management HTTP API)
-#   PostgreSQL  LOGIN roles runmesh_orchestrator, runmesh_approval, runmesh_report, each owning
+#   PostgreSQL  LOGIN roles runmesh_orchestrator, runmesh_approval, runmesh_report, runmesh_planner, each owning
 #               the database of the same name
 #
 # Re-running changes nothing: every object is looked at first and only created or corrected
@@ -28,7 +28,7 @@ OUT_FILE="$SERVERS_DIR/provision.env"
 
 MESH_VHOST=runmesh
 PERMISSIONS_FILE="$REPO_ROOT/deploy/rabbitmq/permissions.conf"
-SERVICES=(orchestrator approval report) # role = database = password = runmesh_<service>
+SERVICES=(orchestrator approval report planner) # role = database = password = runmesh_<service>
 
 log() { printf '[provision] %s\n' "$*" >&2; }
 die() {

@@ -7,19 +7,19 @@ using Yarp.ReverseProxy;
 namespace RunMesh.Gateway.ApiDocuments;
 
 /// <summary>
-/// The API's documents, anonymous: <c>/openapi/{orchestrator|approval|report}.json</c> fetched from a destination of
+/// The API's documents, anonymous: <c>/openapi/{orchestrator|approval|report|planner}.json</c> fetched from a destination of
 /// that service (its <c>/openapi/v1.json</c>) and rewritten to point at the gateway and to ask for an API key;
-/// <c>/openapi/gateway.json</c> (the gateway's own); and <c>/docs</c>, a Scalar page over all four where a key can be entered.
+/// <c>/openapi/gateway.json</c> (the gateway's own); and <c>/docs</c>, a Scalar page over all five where a key can be entered.
 /// </summary>
 internal static class ApiDocumentsApi
 {
     public const string HttpClientName = "service-documents";
     public const string ApiKeyScheme = "apiKey";
-    private static readonly string[] s_services = ["orchestrator", "approval", "report"];
+    private static readonly string[] s_services = ["orchestrator", "approval", "report", "planner"];
 
     public static IEndpointRouteBuilder MapApiDocuments(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/openapi/{service:regex(^(orchestrator|approval|report)$)}.json", GetServiceDocumentAsync)
+        endpoints.MapGet("/openapi/{service:regex(^(orchestrator|approval|report|planner)$)}.json", GetServiceDocumentAsync)
             .WithName("GetServiceDocument")
             .WithOrder(-1)
             .AllowAnonymous()

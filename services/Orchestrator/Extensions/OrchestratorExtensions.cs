@@ -41,6 +41,7 @@ internal static class OrchestratorExtensions
             bus.AddPostgresOutbox<OrchestratorDbContext>(outbox => outbox.UseBusOutbox());
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<OrchestratorDbContext>(context));
             bus.AddConsumer<StartRunConsumer>();
+            bus.AddConsumer<DescribeTemplateConsumer>().Endpoint(e => e.Name = DescribeTemplateConsumer.EndpointName);
             // On the saga's queue: ReportReady keeps arriving where it always has.
             bus.AddConsumer<ReportReadyConsumer>().Endpoint(e => e.Name = RunsEndpoint);
             bus.AddSagaStateMachine<RunStateMachine, RunRecord>()

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using RunMesh.Hosting.Database;
 using RunMesh.Orchestrator.Runs;
 
 namespace RunMesh.Orchestrator.Persistence;

@@ -86,6 +86,9 @@ public static class ProblemCodes
     /// <summary>No route for this path and method (404).</summary>
     public const string NotFound = "not_found";
 
+    /// <summary>406: none of the media types the request accepts can be served.</summary>
+    public const string NotAcceptable = "not_acceptable";
+
     /// <summary>A request header the gateway cannot forward: a value with a character outside ASCII (400).</summary>
     public const string InvalidHeader = "invalid_header";
 }

@@ -5,7 +5,7 @@ using System.Text;
 namespace RunMesh.Testing.Infrastructure;
 
 /// <summary>
-/// The whole mesh as child processes for end-to-end tests: orchestrator, phase workers, approval and report
+/// The whole mesh as child processes for end-to-end tests: orchestrator, phase workers, approval, report and planner
 /// (each with its own isolated database and the test's vhost), then the gateway routing to them.
 /// Key material is made per mesh: a P-256 signing key pair (the gateway gets the private half, every service the
 /// public half) and one API key per role.
@@ -68,7 +68,7 @@ public sealed class MeshHarness : IAsyncDisposable
     /// <summary>The gateway (the mesh's only public door).</summary>
     public ServiceProcess Gateway => Service("gateway");
 
-    /// <summary>The database of service <paramref name="name"/> (orchestrator, approval or report), for tests that arrange or inspect its rows.</summary>
+    /// <summary>The database of service <paramref name="name"/> (orchestrator, approval, report or planner), for tests that arrange or inspect its rows.</summary>
     public IsolatedDatabase DatabaseOf(string name) =>
         _databases.TryGetValue(name, out var database) ? database : throw new ArgumentException($"No database for {name} in this mesh.", nameof(name));
 
@@ -82,7 +82,7 @@ public sealed class MeshHarness : IAsyncDisposable
     /// <summary>
     /// Starts a mesh on fresh databases and a fresh vhost and waits until every service is ready.
     /// <paramref name="settings"/> adds configuration per backend service name (<c>orchestrator</c>, <c>approval</c>,
-    /// <c>report</c>, <c>phase-worker</c> for every worker, <c>gateway</c>), and under <see cref="AllBackends"/> to every
+    /// <c>report</c>, <c>planner</c>, <c>phase-worker</c> for every worker, <c>gateway</c>), and under <see cref="AllBackends"/> to every
     /// backend (not the gateway). The mesh uses the test process's shared servers unless <paramref name="servers"/> names
     /// others (the reliability suite restarts servers of its own).
     /// </summary>
@@ -115,7 +115,7 @@ public sealed class MeshHarness : IAsyncDisposable
                 }
             }
 
-            foreach (var (name, project) in new[] { ("orchestrator", "Orchestrator"), ("approval", "Approval"), ("report", "Report") })
+            foreach (var (name, project) in new[] { ("orchestrator", "Orchestrator"), ("approval", "Approval"), ("report", "Report"), ("planner", "Planner") })
             {
                 var database = await IsolatedDatabase.CreateAsync(servers, $"{purpose}_{name}");
                 mesh._owned.Add(database);
@@ -150,7 +150,7 @@ public sealed class MeshHarness : IAsyncDisposable
                 gateway[$"Gateway:ApiKeys:test-{role}:KeyHashes:0"] = HashOf(mesh.ApiKey(role));
             }
 
-            foreach (var cluster in new[] { "orchestrator", "approval", "report" })
+            foreach (var cluster in new[] { "orchestrator", "approval", "report", "planner" })
             {
                 gateway[$"ReverseProxy:Clusters:{cluster}:Destinations:{cluster}-1:Address"] = mesh.Service(cluster).BaseAddress.ToString();
             }

@@ -1,8 +1,7 @@
-using System.Buffers.Binary;
-using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RunMesh.Contracts;
+using RunMesh.Hosting.Paging;
 
 namespace RunMesh.Orchestrator.Runs.Api;
 
@@ -31,7 +30,7 @@ internal sealed record RunListQuery
 
     public int Limit { get; init; } = DefaultLimit;
 
-    public RunListCursor? After { get; init; }
+    public KeysetCursor? After { get; init; }
 
     /// <summary>Reads the query, or names the parameter that is wrong in <paramref name="error"/>.</summary>
     public static RunListQuery? Parse(
@@ -102,8 +101,8 @@ internal sealed record RunListQuery
             return null;
         }
 
-        RunListCursor? after = null;
-        if (cursor is not null && (after = RunListCursor.Decode(cursor)) is null)
+        KeysetCursor? after = null;
+        if (cursor is not null && (after = KeysetCursor.Decode(cursor)) is null)
         {
             error = "Query parameter 'cursor' is not a cursor this API returned.";
             return null;
@@ -122,37 +121,4 @@ internal sealed record RunListQuery
     }
 
     private static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
-}
-
-/// <summary>
-/// The keyset position after the last run of a page: its <c>(created_at, run_id)</c>. Opaque to clients
-/// (base64url of the creation time in ticks and the run id).
-/// </summary>
-internal sealed record RunListCursor(DateTimeOffset CreatedAt, Guid RunId)
-{
-    private const int Size = 8 + 16;
-
-    public string Encode()
-    {
-        Span<byte> bytes = stackalloc byte[Size];
-        BinaryPrimitives.WriteInt64BigEndian(bytes, CreatedAt.UtcTicks);
-        RunId.TryWriteBytes(bytes[8..], bigEndian: true, out _);
-        return Base64Url.EncodeToString(bytes);
-    }
-
-    public static RunListCursor? Decode(string cursor)
-    {
-        Span<byte> bytes = stackalloc byte[Size + 3];
-        // TryDecodeFromChars throws on characters outside the alphabet: check first, so garbage is a 400, not a 500.
-        if (cursor.Length > 64 || !Base64Url.IsValid(cursor, out var length) || length != Size
-            || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != Size)
-        {
-            return null;
-        }
-
-        var ticks = BinaryPrimitives.ReadInt64BigEndian(bytes);
-        return ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks
-            ? null
-            : new RunListCursor(new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[8..Size], bigEndian: true));
-    }
 }

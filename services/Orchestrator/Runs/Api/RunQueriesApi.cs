@@ -7,6 +7,7 @@ using Npgsql;
 using NpgsqlTypes;
 using RunMesh.Contracts;
 using RunMesh.Hosting.Identity;
+using RunMesh.Hosting.Paging;
 using RunMesh.Hosting.Problems;
 using RunMesh.Orchestrator.Persistence;
 
@@ -89,7 +90,7 @@ public static class RunQueriesApi
         {
             sql.Append(" AND (created_at, run_id) < (@after_created_at, @after_run_id)");
             parameters.Add(new NpgsqlParameter("after_created_at", after.CreatedAt));
-            parameters.Add(new NpgsqlParameter("after_run_id", after.RunId));
+            parameters.Add(new NpgsqlParameter("after_run_id", after.Id));
         }
 
         var rows = await db.Runs.FromSqlRaw(sql.ToString(), [.. parameters])
@@ -101,7 +102,7 @@ public static class RunQueriesApi
             .ToListAsync(cancellationToken);
 
         var page = rows.Take(query.Limit).ToList();
-        var next = rows.Count > query.Limit ? new RunListCursor(page[^1].CreatedAt, page[^1].CorrelationId).Encode() : null;
+        var next = rows.Count > query.Limit ? new KeysetCursor(page[^1].CreatedAt, page[^1].CorrelationId).Encode() : null;
         var items = page.Select(r => new RunSummaryView
         {
             RunId = r.CorrelationId,

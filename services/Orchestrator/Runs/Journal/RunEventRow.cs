@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using RunMesh.Orchestrator.Persistence;
+using RunMesh.Hosting.Database;
 
 namespace RunMesh.Orchestrator.Runs.Journal;
 

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace RunMesh.Orchestrator.Persistence;
+namespace RunMesh.Hosting.Database;
 
 /// <summary>
 /// Maps a property holding an object graph (a run's phases, its definition…) to a <c>jsonb</c> column. Two kinds:
@@ -12,12 +12,12 @@ namespace RunMesh.Orchestrator.Persistence;
 /// <item><see cref="HasJsonConversion{T}"/> for a graph the code mutates in place (phases, outputs): changes are
 /// detected by comparing serialized snapshots (UTF-8 bytes);</item>
 /// <item><see cref="HasImmutableJsonConversion{T}"/> for a value that is only ever replaced, never changed in place
-/// (the run's definition, its labels): compared by reference, so loading, change detection and saving a run do
+/// (e.g. a run's definition, its labels): compared by reference, so loading, change detection and saving a run do
 /// not serialize it again and again. The definition carries every phase's schema and settings and was the largest
 /// share of the JSON work of a saga pass.</item>
 /// </list>
 /// </summary>
-internal static class JsonColumn
+public static class JsonColumn
 {
     /// <summary>camelCase with the contracts' string enums: the same JSON the API and the bus show.</summary>
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);

@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using RunMesh.Contracts;
+using RunMesh.Orchestrator.Persistence;
+
+namespace RunMesh.Orchestrator.Templates;
+
+/// <summary>
+/// Answers <see cref="DescribeTemplate"/> (the planner asks it before a study starts): the template's identity and
+/// its <c>inputs.schema</c>, or which versions its name has. Reads only; no inbox or outbox is needed.
+/// </summary>
+internal sealed class DescribeTemplateConsumer(TemplateRegistry templates, OrchestratorDbContext db) : IConsumer<DescribeTemplate>
+{
+    /// <summary>The consumer's queue.</summary>
+    public const string EndpointName = "describe-template";
+
+    public async Task Consume(ConsumeContext<DescribeTemplate> context)
+    {
+        var reference = context.Message.Template;
+        if (await templates.FindAsync(reference, context.CancellationToken) is { } template)
+        {
+            await context.RespondAsync(new TemplateDescription
+            {
+                Found = true,
+                Template = new TemplateRef { Name = template.Name, Version = template.Version, Hash = template.Hash },
+                InputsSchema = template.InputSchema is { } schema ? JsonNode.Parse(schema.Json.GetRawText())!.AsObject() : null,
+            });
+            return;
+        }
+
+        var at = reference.LastIndexOf('@');
+        var name = at > 0 ? reference[..at] : reference;
+        var versions = await db.Templates.AsNoTracking().Where(t => t.Name == name).OrderBy(t => t.Version).Select(t => t.Version)
+            .Take(50).ToListAsync(context.CancellationToken);
+        await context.RespondAsync(new TemplateDescription { Found = false, VersionsOfName = versions });
+    }
+}
