@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RunMesh.Hosting.Documents;
 using RunMesh.Schemas;
 
 namespace RunMesh.Orchestrator.Templates;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Templates;
 

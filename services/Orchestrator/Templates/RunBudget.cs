@@ -1,4 +1,5 @@
 using RunMesh.Contracts;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Templates;
 

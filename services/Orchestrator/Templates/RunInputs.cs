@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Templates;
 

@@ -1,3 +1,5 @@
+using RunMesh.Hosting.Documents;
+
 namespace RunMesh.Orchestrator.Templates;
 
 /// <summary>What <see cref="TemplateRegistry.RegisterAsync"/> did with a template's text.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
+using RunMesh.Hosting.Documents;
 using RunMesh.Schemas;
 
 namespace RunMesh.Orchestrator.Templates;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
+using RunMesh.Hosting.Documents;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Tests.Templates;

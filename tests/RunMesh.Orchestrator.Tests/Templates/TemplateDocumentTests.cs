@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RunMesh.Hosting.Documents;
 using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Tests.Templates;
@@ -117,24 +118,24 @@ public sealed class TemplateDocumentTests
         var result = TemplateDocument.Parse("""{ "name": "a", }""", "application/json; charset=utf-8");
 
         result.IsParsed.ShouldBeFalse();
-        result.Format.ShouldBe(TemplateFormat.Json);
+        result.Format.ShouldBe(DocumentFormat.Json);
     }
 
-    public static TheoryData<string, string?, TemplateFormat> Formats => new()
+    public static TheoryData<string, string?, DocumentFormat> Formats => new()
     {
-        { TemplateSamples.SpecReviewJson, null, TemplateFormat.Json },
-        { TemplateSamples.SpecReviewYaml, null, TemplateFormat.Yaml },
-        { TemplateSamples.SpecReviewJson, "application/json", TemplateFormat.Json },
-        { TemplateSamples.SpecReviewYaml, "application/yaml", TemplateFormat.Yaml },
-        { TemplateSamples.SpecReviewYaml, "text/yaml", TemplateFormat.Yaml },
-        { TemplateSamples.SpecReviewYaml, "application/x-yaml", TemplateFormat.Yaml },
-        { TemplateSamples.SpecReviewJson, "application/yaml", TemplateFormat.Yaml },
-        { TemplateSamples.SpecReviewYaml, "text/plain", TemplateFormat.Yaml },
+        { TemplateSamples.SpecReviewJson, null, DocumentFormat.Json },
+        { TemplateSamples.SpecReviewYaml, null, DocumentFormat.Yaml },
+        { TemplateSamples.SpecReviewJson, "application/json", DocumentFormat.Json },
+        { TemplateSamples.SpecReviewYaml, "application/yaml", DocumentFormat.Yaml },
+        { TemplateSamples.SpecReviewYaml, "text/yaml", DocumentFormat.Yaml },
+        { TemplateSamples.SpecReviewYaml, "application/x-yaml", DocumentFormat.Yaml },
+        { TemplateSamples.SpecReviewJson, "application/yaml", DocumentFormat.Yaml },
+        { TemplateSamples.SpecReviewYaml, "text/plain", DocumentFormat.Yaml },
     };
 
     [Theory]
     [MemberData(nameof(Formats))]
-    public void Content_type_decides_the_notation_and_json_is_tried_first_without_one(string text, string? contentType, TemplateFormat format)
+    public void Content_type_decides_the_notation_and_json_is_tried_first_without_one(string text, string? contentType, DocumentFormat format)
     {
         var result = TemplateDocument.Parse(text, contentType);
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RunMesh.Hosting.Documents;
 using RunMesh.Orchestrator.Templates;
 using RunMesh.Testing.Infrastructure;
 

@@ -1,5 +1,5 @@
 using RunMesh.Contracts;
-using RunMesh.Orchestrator.Templates;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Runs.Admission;
 

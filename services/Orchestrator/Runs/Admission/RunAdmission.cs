@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RunMesh.Contracts;
+using RunMesh.Hosting.Documents;
 using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs.Children;
 using RunMesh.Orchestrator.Runs.Lifecycle;

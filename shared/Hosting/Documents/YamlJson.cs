@@ -6,16 +6,17 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
-namespace RunMesh.Orchestrator.Templates;
+namespace RunMesh.Hosting.Documents;
 
 /// <summary>
 /// Turns one YAML document into JSON, the way a JSON user expects: plain scalars that look like numbers, booleans or
 /// null (YAML 1.2 core schema: <c>12</c>, <c>0x1f</c>, <c>1.5e3</c>, <c>true</c>, <c>null</c>, <c>~</c>) become those JSON
 /// values; quoted and block scalars stay strings. Refused: anchors and aliases (an alias bomb expands exponentially),
 /// tags other than the core ones (<c>!!str</c>, <c>!!int</c>, …), several documents, non-scalar keys, duplicate keys,
-/// <c>.inf</c>/<c>.nan</c>, and nesting deeper than <see cref="TemplateLimits.MaxDepth"/>.
+/// <c>.inf</c>/<c>.nan</c>, and nesting deeper than the caller's limit. How large a text may be is the caller's limit
+/// too (<see cref="ObjectDocument.Parse"/> checks it before anything is parsed).
 /// </summary>
-internal static partial class YamlJson
+public static partial class YamlJson
 {
     private const string CoreTagPrefix = "tag:yaml.org,2002:";
 
@@ -26,11 +27,17 @@ internal static partial class YamlJson
     };
 
     /// <summary>Converts <paramref name="text"/>; on failure adds the problems and returns <see langword="null"/>.</summary>
-    public static JsonNode? Convert(string text, List<ValidationProblem> problems)
+    /// <param name="text">One YAML document.</param>
+    /// <param name="maxDepth">The deepest nesting of mappings and sequences accepted.</param>
+    /// <param name="problems">Where every problem found is added, each with path <c>$</c> or the path of the value.</param>
+    public static JsonNode? Convert(string text, int maxDepth, List<ValidationProblem> problems)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(problems);
+
         // The event scan runs first so that nothing is built from a document we refuse (and deep nesting never
         // reaches the representation model's recursive loader).
-        if (!Scan(text, problems))
+        if (!Scan(text, maxDepth, problems))
         {
             return null;
         }
@@ -55,7 +62,7 @@ internal static partial class YamlJson
         return ToJson(stream.Documents[0].RootNode, "$", problems);
     }
 
-    private static bool Scan(string text, List<ValidationProblem> problems)
+    private static bool Scan(string text, int maxDepth, List<ValidationProblem> problems)
     {
         var before = problems.Count;
         var documents = 0;
@@ -71,7 +78,7 @@ internal static partial class YamlJson
                     case DocumentStart:
                         if (++documents > 1)
                         {
-                            Add(problems, current, "a template is one YAML document; found a second one");
+                            Add(problems, current, "expected one YAML document; found a second one");
                             return false;
                         }
 
@@ -79,8 +86,8 @@ internal static partial class YamlJson
                     case AnchorAlias alias:
                         Add(problems, current, $"aliases (*{alias.Value}) are not allowed");
                         break;
-                    case MappingStart or SequenceStart when ++depth > TemplateLimits.MaxDepth:
-                        Add(problems, current, $"nested deeper than {TemplateLimits.MaxDepth} levels");
+                    case MappingStart or SequenceStart when ++depth > maxDepth:
+                        Add(problems, current, $"nested deeper than {maxDepth} levels");
                         return false;
                     case MappingEnd or SequenceEnd:
                         depth--;
