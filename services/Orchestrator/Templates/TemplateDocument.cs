@@ -9,8 +9,9 @@ namespace RunMesh.Orchestrator.Templates;
 /// </summary>
 public static class TemplateDocument
 {
-    private static readonly DocumentLimits s_limits = new("template", TemplateLimits.MaxTemplateBytes, TemplateLimits.MaxDepth);
+    /// <summary>A template's name in messages, its largest size and deepest nesting.</summary>
+    public static DocumentLimits Limits { get; } = new("template", TemplateLimits.MaxTemplateBytes, TemplateLimits.MaxDepth);
 
     /// <inheritdoc cref="ObjectDocument.Parse"/>
-    public static ObjectDocumentResult Parse(string text, string? contentType = null) => ObjectDocument.Parse(text, contentType, s_limits);
+    public static ObjectDocumentResult Parse(string text, string? contentType = null) => ObjectDocument.Parse(text, contentType, Limits);
 }

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
+using RunMesh.Hosting.Documents;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
 
@@ -15,10 +14,6 @@ namespace RunMesh.Orchestrator.Templates;
 /// </summary>
 public static class TemplatesApi
 {
-    private static readonly string[] s_jsonMediaTypes = ["application/json"];
-    private static readonly string[] s_yamlMediaTypes = ["application/yaml", "text/yaml", "application/x-yaml"];
-    private static readonly string[] s_mediaTypes = [.. s_jsonMediaTypes, .. s_yamlMediaTypes];
-    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Maps the templates endpoints.</summary>
     public static IEndpointRouteBuilder MapTemplatesApi(this IEndpointRouteBuilder app)
@@ -36,7 +31,7 @@ public static class TemplatesApi
                 {
                     Required = true,
                     Description = "The template, as JSON or YAML (docs/templates.md).",
-                    Content = s_mediaTypes.ToDictionary(
+                    Content = DocumentBody.MediaTypes.ToDictionary(
                         type => type, _ => new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } }),
                 };
                 return Task.CompletedTask;
@@ -65,22 +60,13 @@ public static class TemplatesApi
     private static async Task<Results<Created<TemplateSummary>, Ok<TemplateSummary>, ProblemHttpResult>> RegisterAsync(
         HttpRequest request, ClaimsPrincipal user, TemplateRegistry registry, CancellationToken cancellationToken)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-            || !s_mediaTypes.Contains(contentType.MediaType.Value, StringComparer.OrdinalIgnoreCase)
-            || (contentType.Charset.HasValue && !contentType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
-        {
-            return Problem(
-                StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType, "Unsupported media type",
-                $"A template is sent as {string.Join(", ", s_mediaTypes)} (UTF-8); got '{request.ContentType ?? "no content type"}'.");
-        }
-
-        var body = await ReadBodyAsync(request, cancellationToken);
+        var body = await DocumentBody.ReadAsync(request, TemplateDocument.Limits, cancellationToken);
         if (body.Problem is not null)
         {
             return body.Problem;
         }
 
-        var registration = await registry.RegisterAsync(body.Text!, contentType.MediaType.Value, user.Identity?.Name, cancellationToken);
+        var registration = await registry.RegisterAsync(body.Text!, body.MediaType, user.Identity?.Name, cancellationToken);
         return registration.Outcome switch
         {
             TemplateRegistrationOutcome.Created => TypedResults.Created(
@@ -149,46 +135,6 @@ public static class TemplatesApi
     }
 
     /// <summary>The body as UTF-8 text, read no further than the template size limit.</summary>
-    private static async Task<(string? Text, ProblemHttpResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        var tooLarge = Problem(
-            StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "Payload too large",
-            $"A template is at most {TemplateLimits.MaxTemplateBytes / 1024} KiB.");
-        if (request.ContentLength > TemplateLimits.MaxTemplateBytes)
-        {
-            return (null, tooLarge);
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > TemplateLimits.MaxTemplateBytes)
-            {
-                return (null, tooLarge);
-            }
-        }
-
-        string text;
-        try
-        {
-            text = s_strictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException)
-        {
-            return (null, Problem(
-                StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", "The body is not valid UTF-8."));
-        }
-
-        return string.IsNullOrWhiteSpace(text)
-            ? (null, Problem(
-                StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request",
-                "The body is empty: send the template as JSON or YAML."))
-            : (text, null);
-    }
-
     private static ProblemHttpResult Problem(int status, string code, string title, string detail, params (string Name, object? Value)[] extensions)
     {
         var problem = ProblemResponses.Create(status, code, title, detail);
