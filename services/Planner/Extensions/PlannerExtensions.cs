@@ -6,6 +6,7 @@ using RunMesh.Messaging.Outbox;
 using RunMesh.Messaging.Saga;
 using RunMesh.Planner.Persistence;
 using RunMesh.Planner.Studies;
+using RunMesh.Planner.Studies.Definition;
 
 namespace RunMesh.Planner.Extensions;
 
@@ -21,8 +22,8 @@ internal static class PlannerExtensions
     public static WebApplicationBuilder AddPlanner(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase<PlannerDbContext>();
-        builder.Services.AddOptions<PlannerOptions>()
-            .BindConfiguration(PlannerOptions.SectionName)
+        builder.Services.AddOptions<StudyLimits>()
+            .BindConfiguration("Planner")
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<StudyProgress>();

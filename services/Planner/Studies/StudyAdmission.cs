@@ -49,35 +49,39 @@ public sealed class StudyAdmission(
         System.Text.Json.Nodes.JsonObject document, string? requestedBy, bool dryRun, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var read = StudyDefinitionReader.Read(document);
-        if (read.Definition is not { } definition)
+        // The template is looked up first, so that an unknown template is listed with every other problem.
+        TemplateDescription? description = null;
+        if (StudyDefinitionReader.TemplateOf(document) is { } reference)
         {
-            return new StudyAdmissionOutcome.Invalid(NameBasedId.Of(Digest.Of(document)), read.Problems);
+            try
+            {
+                description = (await templates.GetResponse<TemplateDescription>(new DescribeTemplate { Template = reference }, cancellationToken)).Message;
+            }
+            catch (RequestTimeoutException)
+            {
+                return new StudyAdmissionOutcome.TemplateUnknowable(NameBasedId.Of(Digest.Of(document)),
+                    "the orchestrator did not answer in time whether the template exists");
+            }
         }
 
-        TemplateDescription description;
-        try
-        {
-            description = (await templates.GetResponse<TemplateDescription>(new DescribeTemplate { Template = definition.Template }, cancellationToken)).Message;
-        }
-        catch (RequestTimeoutException)
-        {
-            return new StudyAdmissionOutcome.TemplateUnknowable(definition.StudyId, "the orchestrator did not answer in time whether the template exists");
-        }
-
-        if (!description.Found || description.Template is not { } template)
+        var planned = await StudyPlanner.PlanAsync(document, description?.InputsSchema, limits.Value, cancellationToken);
+        if (description is { Found: false })
         {
             var versions = description.VersionsOfName.Count == 0 ? "" : $" (registered versions of that name: {string.Join(", ", description.VersionsOfName)})";
-            return new StudyAdmissionOutcome.Invalid(definition.StudyId,
-                [new ValidationProblem("$.template", $"no template is registered as '{definition.Template}'{versions}; use name@version or sha256:…")]);
+            planned = planned with
+            {
+                Plan = null,
+                Problems = [.. planned.Problems, new ValidationProblem("$.template",
+                    $"no template is registered as '{StudyDefinitionReader.TemplateOf(document)}'{versions}; name one as name@version or sha256:…")],
+            };
         }
 
-        var planned = await StudyPlanner.PlanAsync(definition, description.InputsSchema, limits.Value, cancellationToken);
-        if (planned.Plan is not { } plan)
+        if (planned.Plan is not { } plan || description?.Template is not { } template)
         {
-            return new StudyAdmissionOutcome.Invalid(definition.StudyId, planned.Problems);
+            return new StudyAdmissionOutcome.Invalid(NameBasedId.Of(Digest.Of(document)), planned.Problems);
         }
 
+        var definition = plan.Definition;
         if (dryRun)
         {
             return new StudyAdmissionOutcome.Planned(plan);
@@ -99,7 +103,7 @@ public sealed class StudyAdmission(
                     RunId = run.RunId,
                     PlanIndex = run.PlanIndex,
                     ConditionId = run.ConditionId,
-                    Factors = plan.Conditions[run.ConditionIndex].Factors.DeepClone().AsObject(),
+                    Factors = plan.Condition(run.ConditionId).Factors.DeepClone().AsObject(),
                     Replicate = run.Replicate,
                     Seed = run.Seed,
                 }));

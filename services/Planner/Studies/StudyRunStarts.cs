@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RunMesh.Contracts;
+using RunMesh.Planner.Studies.Definition;
 
 namespace RunMesh.Planner.Studies;
 
@@ -21,8 +22,7 @@ public static class StudyRunStarts
         foreach (var (path, value) in run.Factors)
         {
             var segments = path.Split('.');
-            var root = segments[0] == "inputs" ? inputs : model;
-            SetAt(root, segments.AsSpan(1), value);
+            StudyPlan.SetAt(segments[0] == "inputs" ? inputs : model, segments[1..], value);
         }
 
         model["seed"] = run.Seed;
@@ -41,21 +41,5 @@ public static class StudyRunStarts
             Options = new RunOptions { Labels = labels },
             RequestedBy = study.RequestedBy,
         };
-    }
-
-    private static void SetAt(JsonObject target, ReadOnlySpan<string> path, JsonNode? value)
-    {
-        for (var i = 0; i < path.Length - 1; i++)
-        {
-            if (target[path[i]] is not JsonObject next)
-            {
-                next = new JsonObject();
-                target[path[i]] = next;
-            }
-
-            target = next;
-        }
-
-        target[path[^1]] = value?.DeepClone();
     }
 }
