@@ -16,12 +16,15 @@
 CREATE ROLE runmesh_orchestrator LOGIN PASSWORD 'runmesh_orchestrator';
 CREATE ROLE runmesh_approval     LOGIN PASSWORD 'runmesh_approval';
 CREATE ROLE runmesh_report       LOGIN PASSWORD 'runmesh_report';
+CREATE ROLE runmesh_planner      LOGIN PASSWORD 'runmesh_planner';
 
 CREATE DATABASE runmesh_orchestrator OWNER runmesh_orchestrator;
 CREATE DATABASE runmesh_approval     OWNER runmesh_approval;
 CREATE DATABASE runmesh_report       OWNER runmesh_report;
+CREATE DATABASE runmesh_planner      OWNER runmesh_planner;
 
 -- By default every role may connect to every database; keep each service to its own.
 REVOKE CONNECT, TEMPORARY ON DATABASE runmesh_orchestrator FROM PUBLIC;
 REVOKE CONNECT, TEMPORARY ON DATABASE runmesh_approval     FROM PUBLIC;
 REVOKE CONNECT, TEMPORARY ON DATABASE runmesh_report       FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE runmesh_planner      FROM PUBLIC;

@@ -26,7 +26,7 @@ public sealed record ConsumerEndpoint(string Name, IReadOnlyList<Type> Messages)
 /// </summary>
 public static class MeshServices
 {
-    /// <summary>The five services: name (as in <c>AddServiceDefaults</c>) and assembly.</summary>
+    /// <summary>The six services: name (as in <c>AddServiceDefaults</c>) and assembly.</summary>
     public static readonly IReadOnlyList<(string Name, string Assembly)> All =
     [
         ("gateway", "RunMesh.Gateway"),
@@ -34,6 +34,7 @@ public static class MeshServices
         ("phase-worker", "RunMesh.PhaseWorker"),
         ("approval", "RunMesh.Approval"),
         ("report", "RunMesh.Report"),
+        ("planner", "RunMesh.Planner"),
     ];
 
     public static IReadOnlyList<MeshService> Read() => All.Select(s => Read(s.Name, Assembly.Load(s.Assembly))).ToList();

@@ -19,7 +19,9 @@ public static class PublishedMessages
         // ApprovalDecided: a decision over REST, or the expiry scan.
         ["approval"] = ["ApprovalDecided"],
         ["report"] = ["ReportReady"],
+        // StartRun and CancelRun: a study starts its runs and cancels them (failFast, cancel); DescribeTemplate: admission.
+        ["planner"] = ["CancelRun", "DescribeTemplate", "StartRun", "StudyFinished"],
         // The public bus contract (docs/bus-contract.md).
-        [OutsideSystems] = ["CancelRun", "RetryRun", "StartRun"],
+        [OutsideSystems] = ["CancelRun", "CancelStudy", "RetryRun", "StartRun", "StartStudy"],
     };
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using RunMesh.EndToEnd.Tests.Runs;
 
 namespace RunMesh.EndToEnd.Tests.ChildRuns;
 
@@ -50,7 +51,7 @@ public sealed class ChildRunTests(ChildRunsFixture fixture) : IClassFixture<Chil
         var runs = await fixture.ChildrenOfAsync(parentId);
         runs.Count.ShouldBe(6);
         runs.ShouldAllBe(r => r["state"]!.GetValue<string>() == "completed");
-        MostAtOnce(runs).ShouldBeLessThanOrEqualTo(2, "maxParallel: 2");
+        RunTimelines.MostAtOnce(runs).ShouldBeLessThanOrEqualTo(2, "maxParallel: 2");
 
         var items = (await ArtifactAsync(parentId, "chapters"))["items"]!.AsArray();
         items.Count.ShouldBe(6);
@@ -207,23 +208,5 @@ public sealed class ChildRunTests(ChildRunsFixture fixture) : IClassFixture<Chil
         var text = await response.Content.ReadAsStringAsync();
         response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
         return JsonNode.Parse(text)!;
-    }
-
-    /// <summary>The most runs that were running at one time, from their start and end times.</summary>
-    private static int MostAtOnce(IEnumerable<JsonObject> runs)
-    {
-        var edges = runs.SelectMany(r => new[]
-        {
-            (At: r["startedAt"]!.GetValue<DateTimeOffset>(), Delta: 1),
-            (At: r["endedAt"]!.GetValue<DateTimeOffset>(), Delta: -1),
-        }).OrderBy(e => e.At).ThenBy(e => e.Delta); // an end before a start at the same instant
-        var (now, most) = (0, 0);
-        foreach (var edge in edges)
-        {
-            now += edge.Delta;
-            most = Math.Max(most, now);
-        }
-
-        return most;
     }
 }
