@@ -197,6 +197,9 @@ run_demo_child_runs() {
     RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY RUNMESH_APPROVER_KEY=$RUNMESH_APPROVER_KEY \
         python3 "$SCRIPT_DIR/demo/follow.py" "$gateway" "$run_id" || die "the book run did not complete with a report (logs: $LOG_DIR)"
     log "demo: book: $gateway/api/runs/$run_id   its children: $gateway/api/runs?parent=$run_id"
+    log "demo: a study: write-chapter@1 over 2 titles x 2 temperatures, 2 replicates each (deploy/local/demo/tone-study.yaml)"
+    RUNMESH_SUBMITTER_KEY=$RUNMESH_SUBMITTER_KEY RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY \
+        python3 "$SCRIPT_DIR/demo/study.py" "$gateway" "$SCRIPT_DIR/demo/tone-study.yaml" || die "the demo study did not complete (logs: $LOG_DIR)"
 }
 
 up() {
