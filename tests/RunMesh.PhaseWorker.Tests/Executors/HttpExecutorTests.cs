@@ -33,6 +33,21 @@ public sealed class HttpExecutorTests
     }
 
     [Fact]
+    public async Task Passes_the_model_seed_in_the_body_as_seed()
+    {
+        await using var server = await FakeServer.AnsweringAsync(200, """{"title":"x","steps":[]}""");
+        await using var services = WorkerServices.Build();
+        var command = Commands.Execute(
+            executor: "http",
+            settings: new JsonObject { ["url"] = server.BaseAddress.ToString() },
+            model: new JsonObject { ["name"] = "mock", ["seed"] = 42 });
+
+        await services.Executor("http").ExecuteAsync(command, CancellationToken.None);
+
+        JsonNode.Parse(server.Requests.ShouldHaveSingleItem().Body)!["seed"]!.GetValue<long>().ShouldBe(42);
+    }
+
+    [Fact]
     public async Task The_same_execution_sends_the_same_idempotency_key_again()
     {
         await using var server = await FakeServer.AnsweringAsync(200, """{"title":"x","steps":[]}""");

@@ -144,6 +144,60 @@ public sealed class MockExecutorTests
     }
 
     [Fact]
+    public async Task Runs_that_differ_only_in_model_seed_get_different_artifacts()
+    {
+        await using var services = WorkerServices.Build();
+
+        var first = await services.Executor("mock").ExecuteAsync(Commands.Execute(model: new JsonObject { ["seed"] = 1 }), CancellationToken.None);
+        var second = await services.Executor("mock").ExecuteAsync(Commands.Execute(model: new JsonObject { ["seed"] = 2 }), CancellationToken.None);
+        var unseeded = await services.Executor("mock").ExecuteAsync(Commands.Execute(), CancellationToken.None);
+
+        Digest.Of(first.Artifact).ShouldNotBe(Digest.Of(second.Artifact));
+        Digest.Of(first.Artifact).ShouldNotBe(Digest.Of(unseeded.Artifact));
+    }
+
+    [Fact]
+    public async Task The_same_model_seed_gives_the_same_artifact()
+    {
+        await using var services = WorkerServices.Build();
+        var model = new JsonObject { ["name"] = "mock", ["seed"] = 4_503_599_627_370_495L }; // 2^52 - 1: a study seed's range
+
+        var a = await services.Executor("mock").ExecuteAsync(Commands.Execute(model: model), CancellationToken.None);
+        var b = await services.Executor("mock").ExecuteAsync(Commands.Execute(model: model.DeepClone().AsObject()), CancellationToken.None);
+
+        Digest.Of(a.Artifact).ShouldBe(Digest.Of(b.Artifact));
+        (await ValidateAsync(Commands.SpecSchema, a.Artifact)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Model_seed_and_the_seed_setting_are_not_interchangeable()
+    {
+        await using var services = WorkerServices.Build();
+
+        var byModel = await services.Executor("mock").ExecuteAsync(Commands.Execute(model: new JsonObject { ["seed"] = 7 }), CancellationToken.None);
+        var bySetting = await services.Executor("mock").ExecuteAsync(Commands.Execute(settings: new JsonObject { ["seed"] = 7 }), CancellationToken.None);
+
+        Digest.Of(byModel.Artifact).ShouldNotBe(Digest.Of(bySetting.Artifact));
+    }
+
+    [Theory]
+    [InlineData("\"seven\"")]
+    [InlineData("1.5")]
+    [InlineData("true")]
+    [InlineData("[1]")]
+    [InlineData("1e30")]
+    public async Task A_model_seed_that_is_not_an_integer_is_an_executor_error(string seed)
+    {
+        await using var services = WorkerServices.Build();
+        var model = new JsonObject { ["seed"] = JsonNode.Parse(seed) };
+
+        var error = await Should.ThrowAsync<ExecutorException>(() =>
+            services.Executor("mock").ExecuteAsync(Commands.Execute(model: model), CancellationToken.None));
+
+        error.Message.ShouldContain("model.seed");
+    }
+
+    [Fact]
     public async Task Strings_are_made_of_the_instructions_words()
     {
         await using var services = WorkerServices.Build();

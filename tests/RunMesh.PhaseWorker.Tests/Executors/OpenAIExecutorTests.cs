@@ -58,6 +58,44 @@ public sealed class OpenAIExecutorTests
     }
 
     [Fact]
+    public async Task Sends_the_model_seed_as_seed()
+    {
+        await using var server = await FakeServer.AnsweringAsync(200, Completion);
+        await using var services = Services(server);
+        var command = Command();
+        command.Model["seed"] = 6_130_542_211_902_377L;
+
+        await services.Executor("openai").ExecuteAsync(command, CancellationToken.None);
+
+        JsonNode.Parse(server.Requests.ShouldHaveSingleItem().Body)!["seed"]!.GetValue<long>().ShouldBe(6_130_542_211_902_377L);
+    }
+
+    [Fact]
+    public async Task Sends_no_seed_when_the_model_has_none()
+    {
+        await using var server = await FakeServer.AnsweringAsync(200, Completion);
+        await using var services = Services(server);
+
+        await services.Executor("openai").ExecuteAsync(Command(), CancellationToken.None);
+
+        JsonNode.Parse(server.Requests.ShouldHaveSingleItem().Body)!.AsObject().ContainsKey("seed").ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_model_seed_that_is_not_an_integer_fails_before_any_request()
+    {
+        await using var server = await FakeServer.AnsweringAsync(200, Completion);
+        await using var services = Services(server);
+        var command = Command();
+        command.Model["seed"] = "seven";
+
+        var error = await Should.ThrowAsync<ExecutorException>(() => services.Executor("openai").ExecuteAsync(command, CancellationToken.None));
+
+        error.Message.ShouldContain("model.seed");
+        server.Requests.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task System_prompt_carries_the_repair_feedback()
     {
         await using var server = await FakeServer.AnsweringAsync(200, Completion);

@@ -8,7 +8,7 @@ namespace RunMesh.PhaseWorker.Executors.Http;
 
 /// <summary>
 /// Lets another system implement a phase: POSTs <c>{runId, phaseKey, attempt, instructions, inputs,
-/// referencedOutputs, schema}</c> to the phase's <c>settings.url</c> (or <c>PhaseWorker:Http:DefaultUrl</c>) with
+/// referencedOutputs, schema}</c> (plus <c>seed</c> when the run's model has one) to the phase's <c>settings.url</c> (or <c>PhaseWorker:Http:DefaultUrl</c>) with
 /// <c>Idempotency-Key: {ExecutionId}</c> — the same key on every redelivery of the attempt — and takes the JSON
 /// response body as the artifact. Non-2xx answers are executor errors; usage is zero. Only hosts and ports that
 /// <see cref="HttpEgressPolicy"/> allows are called; any other URL is an executor error before a connection is made.
@@ -50,16 +50,25 @@ internal sealed class HttpExecutor(IHttpClientFactory clients, IOptions<PhaseWor
     }
 
     /// <summary>The request body.</summary>
-    internal static JsonObject RequestBody(ExecutePhase command) => new()
+    internal static JsonObject RequestBody(ExecutePhase command)
     {
-        ["runId"] = command.RunId,
-        ["phaseKey"] = command.PhaseKey,
-        ["attempt"] = command.Attempt,
-        ["instructions"] = command.Instructions,
-        ["inputs"] = command.Inputs.DeepClone(),
-        ["referencedOutputs"] = command.ReferencedOutputs.DeepClone(),
-        ["schema"] = command.ArtifactSchema.DeepClone(),
-    };
+        var body = new JsonObject
+        {
+            ["runId"] = command.RunId,
+            ["phaseKey"] = command.PhaseKey,
+            ["attempt"] = command.Attempt,
+            ["instructions"] = command.Instructions,
+            ["inputs"] = command.Inputs.DeepClone(),
+            ["referencedOutputs"] = command.ReferencedOutputs.DeepClone(),
+            ["schema"] = command.ArtifactSchema.DeepClone(),
+        };
+        if (ModelSeed.Read(command.Model) is { } seed)
+        {
+            body["seed"] = seed;
+        }
+
+        return body;
+    }
 
     private Uri Url(ExecutePhase command)
     {

@@ -9,9 +9,9 @@ using RunMesh.Hashing;
 namespace RunMesh.PhaseWorker.Executors.Mock;
 
 /// <summary>
-/// Builds an artifact that satisfies a JSON Schema (draft 7), deterministically: the same instructions, schema and seed
-/// always give the same artifact, and other instructions give other content (strings are made of the instructions'
-/// words, every choice comes from a random sequence seeded with a hash of all three).
+/// Builds an artifact that satisfies a JSON Schema (draft 7), deterministically: the same instructions, schema and seeds
+/// always give the same artifact, and other instructions or seeds give other content (strings are made of the
+/// instructions' words, every choice comes from a random sequence seeded with a hash of all of them).
 /// </summary>
 /// <remarks>
 /// Supported: <c>type</c> (also as a list, e.g. <c>["string","null"]</c>), <c>properties</c>/<c>required</c>,
@@ -39,10 +39,12 @@ internal sealed partial class MockArtifactGenerator
     private readonly DeterministicRandom _random;
     private readonly string[] _words;
 
-    private MockArtifactGenerator(JsonNode? root, string instructions, string seed)
+    private MockArtifactGenerator(JsonNode? root, string instructions, string seed, long? modelSeed)
     {
         _root = root;
-        var material = Encoding.UTF8.GetBytes($"{seed}\n{CanonicalJson.SerializeToString(root)}\n{instructions}");
+        // Without a model seed the material is what it always was, so existing seeds keep their artifacts.
+        var modelPart = modelSeed is { } value ? string.Create(CultureInfo.InvariantCulture, $"model.seed:{value}\n") : "";
+        var material = Encoding.UTF8.GetBytes($"{modelPart}{seed}\n{CanonicalJson.SerializeToString(root)}\n{instructions}");
         _random = new DeterministicRandom(SHA256.HashData(material));
         var words = WordPattern().Matches(instructions)
             .Select(match => match.Value.ToLowerInvariant())
@@ -52,9 +54,12 @@ internal sealed partial class MockArtifactGenerator
         _words = words.Length >= 3 ? words : [.. words, .. s_fallbackWords];
     }
 
-    /// <summary>An artifact that satisfies <paramref name="schema"/>, derived from the instructions and the seed.</summary>
-    public static JsonNode? Generate(JsonNode? schema, string instructions, string seed) =>
-        new MockArtifactGenerator(schema, instructions, seed).Value(schema, "artifact", 0);
+    /// <summary>
+    /// An artifact that satisfies <paramref name="schema"/>, derived from the instructions, the <c>seed</c> setting
+    /// and the run's <c>model.seed</c> (when it has one).
+    /// </summary>
+    public static JsonNode? Generate(JsonNode? schema, string instructions, string seed, long? modelSeed = null) =>
+        new MockArtifactGenerator(schema, instructions, seed, modelSeed).Value(schema, "artifact", 0);
 
     /// <summary>
     /// A schema-invalid variant of <paramref name="artifact"/>: without its first required property when the schema
@@ -63,7 +68,7 @@ internal sealed partial class MockArtifactGenerator
     /// </summary>
     public static JsonNode? Invalidate(JsonNode? artifact, JsonNode? schema)
     {
-        var generator = new MockArtifactGenerator(schema, "", "");
+        var generator = new MockArtifactGenerator(schema, "", "", null);
         var root = generator.Flatten(schema, 0);
         if (artifact is JsonObject obj && root is JsonObject rootSchema && Strings(rootSchema["required"]).FirstOrDefault(obj.ContainsKey) is { } required)
         {

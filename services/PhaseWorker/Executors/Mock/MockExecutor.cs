@@ -7,7 +7,8 @@ namespace RunMesh.PhaseWorker.Executors.Mock;
 /// The deterministic executor for tests, demos and benchmarks: it never answers the first <c>hangAttempts</c> attempts
 /// (they wait until the timeout or a cancel stops them, as a stuck model would); after <c>latencyMs</c> it fails the first
 /// <c>failAttempts</c> attempts, answers a schema-invalid artifact on the first <c>invalidAttempts</c> attempts, and
-/// otherwise an artifact generated from the schema, the instructions and the <c>seed</c>. Its usage is deterministic
+/// otherwise an artifact generated from the schema, the instructions, the <c>seed</c> setting and the run's
+/// <c>model.seed</c>. Its usage is deterministic
 /// too: a token per four characters of the instructions (input) and of the artifact's canonical JSON (output).
 /// </summary>
 internal sealed class MockExecutor(PriceTable prices, TimeProvider time) : IPhaseExecutor
@@ -22,6 +23,7 @@ internal sealed class MockExecutor(PriceTable prices, TimeProvider time) : IPhas
     public async Task<ExecutorResult> ExecuteAsync(ExecutePhase command, CancellationToken cancellationToken)
     {
         var settings = MockSettings.Parse(command.ExecutorSettings);
+        var modelSeed = ModelSeed.Read(command.Model);
         if (settings.LatencyMs > 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(settings.LatencyMs), time, cancellationToken);
@@ -37,7 +39,7 @@ internal sealed class MockExecutor(PriceTable prices, TimeProvider time) : IPhas
             throw new ExecutorException($"mock: simulated executor failure on attempt {command.Attempt} (failAttempts: {settings.FailAttempts})");
         }
 
-        var artifact = MockArtifactGenerator.Generate(command.ArtifactSchema, command.Instructions, settings.Seed);
+        var artifact = MockArtifactGenerator.Generate(command.ArtifactSchema, command.Instructions, settings.Seed, modelSeed);
         if (command.Attempt <= settings.InvalidAttempts)
         {
             artifact = MockArtifactGenerator.Invalidate(artifact, command.ArtifactSchema);

@@ -11,7 +11,7 @@ namespace RunMesh.PhaseWorker.Executors.OpenAI;
 
 /// <summary>
 /// Calls an OpenAI-compatible chat-completions endpoint (<c>PhaseWorker:OpenAI:BaseUrl</c>) with the run's model
-/// settings, asking for a JSON object: the system prompt carries the artifact schema and, on a repair attempt, the
+/// settings (<c>name</c>, <c>temperature</c>, <c>maxTokens</c>, <c>seed</c>), asking for a JSON object: the system prompt carries the artifact schema and, on a repair attempt, the
 /// previous attempt's validation errors; the user message is the rendered instructions. The answer's message content
 /// is the artifact; usage comes from the answer's <c>usage</c> and the price table. 429, 5xx, transport failures,
 /// the request timeout and an answer that is not JSON are executor errors, which the saga retries with backoff.
@@ -88,6 +88,11 @@ internal sealed class OpenAIExecutor(IHttpClientFactory clients, IOptions<PhaseW
         if (command.Model["maxTokens"] is JsonValue maxTokens && maxTokens.GetValueKind() == JsonValueKind.Number)
         {
             body["max_tokens"] = maxTokens.DeepClone();
+        }
+
+        if (ModelSeed.Read(command.Model) is { } seed)
+        {
+            body["seed"] = seed;
         }
 
         return body;
