@@ -216,14 +216,21 @@ internal static class StudiesApi
             return NotFound(studyId);
         }
 
-        if (StudyResultFormats.For(context.Request.Headers.Accept.ToString()) is not { } format)
+        if (StudyResultFormats.ForAccept(context.Request.Headers.Accept.ToString()) is not { } writer)
         {
             return TypedResults.Problem(ProblemResponses.Create(StatusCodes.Status406NotAcceptable, ProblemCodes.NotAcceptable, "Not acceptable",
-                $"The runs table is served as {string.Join(", ", StudyResultFormats.ContentTypes)}."));
+                $"The runs table is served as {string.Join(", ", StudyResultFormats.All.Select(f => f.ContentType))}."));
         }
 
+        // Every condition's factors (from its first replicate) type the Parquet factor columns.
+        var conditions = await db.StudyRuns.AsNoTracking().Where(r => r.StudyId == study.CorrelationId && r.Replicate == 1)
+            .Select(r => r.Factors).ToListAsync(cancellationToken);
+        var table = StudyRunsTable.For(study.FactorKeys, conditions);
         var rows = db.StudyRuns.AsNoTracking().Where(r => r.StudyId == study.CorrelationId).OrderBy(r => r.PlanIndex).AsAsyncEnumerable();
-        return new StudyRunsTable(format, rows, study.FactorKeys);
+        return Results.Stream(
+            output => writer.WriteAsync(table, rows, output, cancellationToken),
+            writer.ContentType,
+            fileDownloadName: $"study-{study.CorrelationId}.{writer.FileExtension}");
     }
 
     private static async Task<IResult> StreamAsync(string studyId, HttpRequest request, PlannerDbContext db, CancellationToken cancellationToken)
