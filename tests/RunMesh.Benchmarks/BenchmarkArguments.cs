@@ -47,6 +47,13 @@ internal sealed class BenchmarkArguments
                      --quick             a smoke run: 20 runs, 16 when scaling, workers 1,2, a 50 ms executor
                      --out FILE          write the results as JSON
                      --chart FILE        render the SVG chart
+
+          fanout   a parent run whose run phase starts N one-phase children (forEach, maxParallel N) against a client
+                   starting the same N runs itself (N concurrent POST /api/runs): time until all completed, per round
+                     --children N        children per parent (default 100, at most 256)
+                     --rounds N          measured rounds, each both sides, alternating which goes first (default 5)
+                     --warmup N          unmeasured rounds first (default 1)
+                     --out FILE          write the results as JSON
         """;
 
     private readonly Dictionary<string, string> _flags;

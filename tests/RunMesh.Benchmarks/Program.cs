@@ -1,10 +1,11 @@
 using RunMesh.Benchmarks;
+using RunMesh.Benchmarks.FanOut;
 using RunMesh.Benchmarks.Gateway;
 using RunMesh.Benchmarks.Outbox;
 using RunMesh.Benchmarks.Runs;
 
 var arguments = BenchmarkArguments.Parse(args);
-if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs"))
+if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs" or "fanout"))
 {
     Console.Error.WriteLine(BenchmarkArguments.Usage);
     return 2;
@@ -23,6 +24,7 @@ try
     {
         "outbox" => await OutboxBenchmark.RunAsync(OutboxSettings.From(arguments), cancellation.Token),
         "gateway" => await GatewayBenchmark.RunAsync(GatewaySettings.From(arguments), cancellation.Token),
+        "fanout" => await FanOutBenchmark.RunAsync(FanOutSettings.From(arguments), cancellation.Token),
         _ => await RunsBenchmark.RunAsync(RunsSettings.From(arguments), cancellation.Token),
     };
 }

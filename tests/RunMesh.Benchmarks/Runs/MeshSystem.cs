@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using RunMesh.Benchmarks.Reporting;
 using RunMesh.Testing.Infrastructure;
 
 namespace RunMesh.Benchmarks.Runs;
@@ -35,39 +36,13 @@ internal sealed class MeshSystem : IAsyncDisposable
 
     public static async Task<MeshSystem> StartAsync(RunsSettings settings)
     {
-        var overrides = new Dictionary<string, IReadOnlyDictionary<string, string>>
-        {
-            // Request log lines cost every request alike; the run's own event log lines stay as shipped.
-            [MeshHarness.AllBackends] = RequestLogLines.Off(),
-            // The scaling target: 4 executions per worker, prefetch equal to it (the endpoint sets both).
-            ["phase-worker"] = new Dictionary<string, string> { ["PhaseWorker:ConcurrentExecutions"] = "4" },
-        };
-        if (settings.OrchestratorPrefetch is { } prefetch)
-        {
-            // The orchestrator's endpoints take prefetch = concurrency from RabbitMq:PrefetchCount (before/after experiments).
-            overrides["orchestrator"] = new Dictionary<string, string> { ["RabbitMq:PrefetchCount"] = prefetch.ToString(CultureInfo.InvariantCulture) };
-        }
-
-        var mesh = await MeshHarness.StartAsync("bench_runs", phaseWorkers: 1, settings: overrides);
+        // The scaling rows' setting: 4 executions per worker, prefetch equal to it (the endpoint sets both).
+        var mesh = await StartMeshAsync("bench_runs", workerConcurrency: 4, settings.OrchestratorPrefetch);
         try
         {
-            HttpClient client;
-            if (settings.Via == "gateway")
-            {
-                // The mesh's gateway keeps the default rate limit (1,200/min per key); this one must not throttle the load.
-                var gateway = await mesh.StartGatewayAsync("gateway-bench", RequestLogLines.Off(new Dictionary<string, string>
-                {
-                    ["Gateway:RateLimit:PermitsPerMinute"] = int.MaxValue.ToString(CultureInfo.InvariantCulture),
-                    // Every request comes from 127.0.0.1: no per-address limit either.
-                    ["Gateway:RateLimit:PerClientAddress:PermitsPerSecond"] = "0",
-                }));
-                client = mesh.GatewayClient("submitter", gateway: gateway);
-            }
-            else
-            {
-                client = mesh.ServiceClient("orchestrator", "submitter");
-            }
-
+            var client = settings.Via == "gateway"
+                ? await UnthrottledGatewayClientAsync(mesh)
+                : mesh.ServiceClient("orchestrator", "submitter");
             var completions = await RunCompletions.StartAsync(mesh.OutsideSystemAmqpUrl);
             return new MeshSystem(mesh, client, completions);
         }
@@ -78,15 +53,56 @@ internal sealed class MeshSystem : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The mesh as processes on fresh databases and a fresh vhost, with request log lines off, one phase worker of
+    /// <paramref name="workerConcurrency"/> executions and, when given, the orchestrator's prefetch.
+    /// </summary>
+    public static async Task<MeshHarness> StartMeshAsync(string purpose, int workerConcurrency, int? orchestratorPrefetch = null)
+    {
+        var overrides = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            // Request log lines cost every request alike; the run's own event log lines stay as shipped.
+            [MeshHarness.AllBackends] = RequestLogLines.Off(),
+            ["phase-worker"] = new Dictionary<string, string> { ["PhaseWorker:ConcurrentExecutions"] = workerConcurrency.ToString(CultureInfo.InvariantCulture) },
+        };
+        if (orchestratorPrefetch is { } prefetch)
+        {
+            // The orchestrator's endpoints take prefetch = concurrency from RabbitMq:PrefetchCount (before/after experiments).
+            overrides["orchestrator"] = new Dictionary<string, string> { ["RabbitMq:PrefetchCount"] = prefetch.ToString(CultureInfo.InvariantCulture) };
+        }
+
+        return await MeshHarness.StartAsync(purpose, phaseWorkers: 1, settings: overrides);
+    }
+
+    /// <summary>The submitter's client through a second gateway of <paramref name="mesh"/> that has no rate limit.</summary>
+    public static async Task<HttpClient> UnthrottledGatewayClientAsync(MeshHarness mesh)
+    {
+        // The mesh's gateway keeps the default rate limit (1,200/min per key); this one must not throttle the load.
+        var gateway = await mesh.StartGatewayAsync("gateway-bench", RequestLogLines.Off(new Dictionary<string, string>
+        {
+            ["Gateway:RateLimit:PermitsPerMinute"] = int.MaxValue.ToString(CultureInfo.InvariantCulture),
+            // Every request comes from 127.0.0.1: no per-address limit either.
+            ["Gateway:RateLimit:PerClientAddress:PermitsPerSecond"] = "0",
+        }));
+        return mesh.GatewayClient("submitter", gateway: gateway);
+    }
+
     /// <summary>Registers <c>bench-{phases}p-{latencyMs}ms@1</c> (P mock phases, each waiting <paramref name="latencyMs"/>) and returns its reference.</summary>
     public async Task<string> RegisterTemplateAsync(int phases, int latencyMs)
     {
-        var name = $"bench-{phases}p-{latencyMs}ms";
-        if (!_registered.Add(name))
+        var (reference, template) = MockTemplate(phases, latencyMs);
+        if (_registered.Add(reference))
         {
-            return $"{name}@1";
+            await _mesh.RegisterTemplatesAsync(template);
         }
 
+        return reference;
+    }
+
+    /// <summary><c>bench-{phases}p-{latencyMs}ms@1</c>: P mock phases, each waiting <paramref name="latencyMs"/>; its reference and its text.</summary>
+    public static (string Reference, string Template) MockTemplate(int phases, int latencyMs)
+    {
+        var name = $"bench-{phases}p-{latencyMs}ms";
         var phaseList = new JsonArray();
         for (var i = 1; i <= phases; i++)
         {
@@ -101,9 +117,7 @@ internal sealed class MeshSystem : IAsyncDisposable
         }
 
         // JSON is YAML: the registration endpoint takes it as it is.
-        var template = new JsonObject { ["name"] = name, ["version"] = 1, ["phases"] = phaseList };
-        await _mesh.RegisterTemplatesAsync(template.ToJsonString());
-        return $"{name}@1";
+        return ($"{name}@1", new JsonObject { ["name"] = name, ["version"] = 1, ["phases"] = phaseList }.ToJsonString());
     }
 
     /// <summary>Adds phase worker replicas (same configuration, same queue) until there are <paramref name="workers"/>.</summary>
@@ -116,20 +130,23 @@ internal sealed class MeshSystem : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts one run and waits until the poller sees it terminal; returns its id (a run that did not complete throws).</summary>
+    /// <summary>Starts one run and waits until its RunFinished arrives; returns its id (a run that did not complete throws).</summary>
     public async Task<Guid> RunOnceAsync(string template, CancellationToken cancellationToken)
     {
-        using var response = await _client.PostAsJsonAsync("/api/runs", MeshRuns.NewRunBody(template), cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (response.StatusCode != HttpStatusCode.Accepted)
-        {
-            throw new InvalidOperationException($"POST /api/runs answered {(int)response.StatusCode}: {text}");
-        }
-
-        var runId = Guid.Parse(JsonNode.Parse(text)!["runId"]!.GetValue<string>());
+        var runId = await StartRunAsync(_client, MeshRuns.NewRunBody(template), cancellationToken);
         var state = await _completions.WaitAsync(runId, cancellationToken);
         _completions.Forget(runId);
         return state == "Completed" ? runId : throw new InvalidOperationException($"run {runId} ended {state}");
+    }
+
+    /// <summary><c>POST /api/runs</c> with <paramref name="body"/>; returns the run's id (anything but 202 throws).</summary>
+    public static async Task<Guid> StartRunAsync(HttpClient client, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var response = await client.PostAsJsonAsync("/api/runs", body, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return response.StatusCode == HttpStatusCode.Accepted
+            ? Guid.Parse(JsonNode.Parse(text)!["runId"]!.GetValue<string>())
+            : throw new InvalidOperationException($"POST /api/runs answered {(int)response.StatusCode}: {text}");
     }
 
     /// <summary>
@@ -172,11 +189,8 @@ internal sealed class MeshSystem : IAsyncDisposable
                 phases.AddRange(dispatched.Zip(succeeded, (d, s) => (s - d).TotalMilliseconds));
             }
         });
-        return (latencies, new RunTimeline(Median(admissions), Median(phases), Median(finishes)));
+        return (latencies, new RunTimeline(Median.Of(admissions), Median.Of(phases), Median.Of(finishes)));
     }
-
-    private static double Median(List<double> values) =>
-        values.Count == 0 ? double.NaN : Math.Round(values.Order().ElementAt(values.Count / 2), 1);
 
     public async ValueTask DisposeAsync()
     {

@@ -156,7 +156,7 @@ internal static class RunsBenchmark
         Console.WriteLine("    orchestrator database, sampled every 10 ms in a batch of its own (average backends · state · wait · statement):");
         foreach (var statement in sampled)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {statement.AverageBackends,6:F3}  {statement.What}"));
+            Console.WriteLine($"      {statement}");
         }
 
         s_sampled[label] = sampled;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Npgsql;
 
@@ -80,4 +81,7 @@ internal sealed partial class StatementSampler : IAsyncDisposable
 }
 
 /// <summary>A (state · wait event · statement) and how many backends were in it on average.</summary>
-internal sealed record SampledStatement(string What, double AverageBackends);
+internal sealed record SampledStatement(string What, double AverageBackends)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{AverageBackends,6:F3}  {What}");
+}
