@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Templates;
 
@@ -43,7 +44,7 @@ public static class ChildRunInputs
 
         return value is JsonArray array
             ? (array.Select(element => element?.DeepClone()).ToList(), null)
-            : (null, $"forEach {forEach} is {TemplateValidator.Describe(value)}, not an array");
+            : (null, $"forEach {forEach} is {FieldReader.Describe(value)}, not an array");
     }
 
     /// <summary>

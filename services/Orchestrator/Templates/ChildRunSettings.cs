@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Templates;
 
@@ -30,14 +31,14 @@ public sealed record ChildRunSettings(string Template, JsonObject Inputs, string
     {
         ArgumentNullException.ThrowIfNull(settings);
 
-        var template = TemplateValidator.IsString(settings["template"], out var named) ? named
+        var template = FieldReader.IsString(settings["template"], out var named) ? named
             : throw new ArgumentException("The settings of a run phase must name a template (settings.template).", nameof(settings));
         var inputs = settings["inputs"] is JsonObject given ? given.DeepClone().AsObject() : [];
         var maxParallel = settings["maxParallel"] is JsonValue number && number.GetValueKind() == JsonValueKind.Number
             // Validated as an integer in range, whatever its spelling (8, 8.0, 8e0).
             ? (int)double.Parse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture)
             : DefaultMaxParallel;
-        var forEach = TemplateValidator.IsString(settings["forEach"], out var reference) ? reference : null;
+        var forEach = FieldReader.IsString(settings["forEach"], out var reference) ? reference : null;
         return new ChildRunSettings(template, inputs, forEach, maxParallel);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RunMesh.Hashing;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Orchestrator.Templates;
 
@@ -11,11 +12,11 @@ public static partial class TemplateValidator
     /// Checks a run phase's <paramref name="settings"/> (at <paramref name="path"/>) and returns the references they
     /// make: <c>forEach</c> first, then those of each string of <c>inputs</c>, in document order.
     /// </summary>
-    private static List<InstructionReference> ReadChildRunSettings(Reader reader, JsonObject settings, string path, ReferenceScope scope)
+    private static List<InstructionReference> ReadChildRunSettings(FieldReader reader, JsonObject settings, string path, ReferenceScope scope)
     {
         reader.RejectUnknown(settings, path, ChildRunSettings.Fields);
 
-        var template = reader.String(settings, "template", path, required: true);
+        var template = reader.ReadString(settings, "template", path, required: true);
         if (template is not null && !IsTemplateReference(template))
         {
             reader.Add($"{path}.template",
@@ -23,10 +24,10 @@ public static partial class TemplateValidator
                 + $"or sha256: and 64 lower-case hex digits, got \"{template}\"");
         }
 
-        reader.Integer(settings, "maxParallel", path, required: false, 1, TemplateLimits.MaxParallelChildRuns);
+        reader.ReadInteger(settings, "maxParallel", path, required: false, 1, TemplateLimits.MaxParallelChildRuns);
 
         var references = new List<InstructionReference>();
-        var forEach = reader.String(settings, "forEach", path, required: false);
+        var forEach = reader.ReadString(settings, "forEach", path, required: false);
         if (forEach is not null)
         {
             if (InstructionReferences.ParseWithoutBraces(forEach) is not { } reference)
@@ -44,7 +45,7 @@ public static partial class TemplateValidator
             }
         }
 
-        if (reader.Object(settings, "inputs", path, required: false) is { } inputs)
+        if (reader.ReadObject(settings, "inputs", path, required: false) is { } inputs)
         {
             // A forEach of the wrong type is reported above; {{item}} is not reported a second time for it.
             ReadChildInputs(reader, inputs, $"{path}.inputs", scope, settings.ContainsKey("forEach"), references);
@@ -55,7 +56,7 @@ public static partial class TemplateValidator
 
     /// <summary>Checks the references of every string in <paramref name="node"/>, at any depth, each at its own path.</summary>
     private static void ReadChildInputs(
-        Reader reader, JsonNode? node, string path, ReferenceScope scope, bool hasForEach, List<InstructionReference> references)
+        FieldReader reader, JsonNode? node, string path, ReferenceScope scope, bool hasForEach, List<InstructionReference> references)
     {
         switch (node)
         {
@@ -73,7 +74,7 @@ public static partial class TemplateValidator
                 }
 
                 break;
-            case JsonValue when IsString(node, out var text):
+            case JsonValue when FieldReader.IsString(node, out var text):
                 references.AddRange(ReadReferences(reader, text, path, scope, childInputs: true, hasForEach));
                 break;
         }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -48,21 +47,21 @@ public static partial class TemplateValidator
     {
         ArgumentNullException.ThrowIfNull(template);
 
-        var reader = new Reader();
+        var reader = new FieldReader();
         reader.RejectUnknown(template, "$", s_templateFields);
 
-        var name = reader.String(template, "name", "$", required: true);
+        var name = reader.ReadString(template, "name", "$", required: true);
         if (name is not null && !TemplateNamePattern().IsMatch(name))
         {
             reader.Add("$.name", "must be 1 to 63 lower-case letters, digits and '-', starting with a letter (^[a-z][a-z0-9-]{0,62}$)");
         }
 
-        var version = reader.Integer(template, "version", "$", required: true, 1, int.MaxValue);
+        var version = reader.ReadInteger(template, "version", "$", required: true, 1, int.MaxValue);
 
         var (inputSchema, declaredInputs) = await ReadInputsAsync(reader, template, cancellationToken);
         var phases = await ReadPhasesAsync(reader, template, declaredInputs, cancellationToken);
         var budget = ReadBudget(reader, template);
-        var timeoutSeconds = reader.Integer(template, "timeoutSeconds", "$", required: false, 1, TemplateLimits.MaxRunTimeoutSeconds)
+        var timeoutSeconds = reader.ReadInteger(template, "timeoutSeconds", "$", required: false, 1, TemplateLimits.MaxRunTimeoutSeconds)
             ?? WorkflowTemplate.DefaultTimeoutSeconds;
 
         string? canonical = null;
@@ -101,16 +100,16 @@ public static partial class TemplateValidator
     }
 
     private static async Task<(TemplateSchema? Schema, IReadOnlySet<string>? Declared)> ReadInputsAsync(
-        Reader reader, JsonObject template, CancellationToken cancellationToken)
+        FieldReader reader, JsonObject template, CancellationToken cancellationToken)
     {
-        var inputs = reader.Object(template, "inputs", "$", required: false);
+        var inputs = reader.ReadObject(template, "inputs", "$", required: false);
         if (inputs is null)
         {
             return (null, null);
         }
 
         reader.RejectUnknown(inputs, "$.inputs", s_inputsFields);
-        var schema = reader.Object(inputs, "schema", "$.inputs", required: false);
+        var schema = reader.ReadObject(inputs, "schema", "$.inputs", required: false);
         if (schema is null)
         {
             return (null, null);
@@ -124,13 +123,13 @@ public static partial class TemplateValidator
         var declared = schema["properties"] is JsonObject properties
             ? properties.Select(p => p.Key).ToHashSet(StringComparer.Ordinal)
             : null;
-        return (await reader.SchemaAsync(schema, "$.inputs.schema", cancellationToken), declared);
+        return (await ReadSchemaAsync(reader, schema, "$.inputs.schema", cancellationToken), declared);
     }
 
     private static async Task<IReadOnlyList<TemplatePhase>> ReadPhasesAsync(
-        Reader reader, JsonObject template, IReadOnlySet<string>? declaredInputs, CancellationToken cancellationToken)
+        FieldReader reader, JsonObject template, IReadOnlySet<string>? declaredInputs, CancellationToken cancellationToken)
     {
-        var array = reader.Array(template, "phases", "$", required: true);
+        var array = reader.ReadArray(template, "phases", "$", required: true);
         if (array is null)
         {
             return [];
@@ -149,7 +148,7 @@ public static partial class TemplateValidator
         var positions = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < array.Count; i++)
         {
-            if (array[i] is JsonObject phase && IsString(phase["key"], out var key))
+            if (array[i] is JsonObject phase && FieldReader.IsString(phase["key"], out var key))
             {
                 positions.TryAdd(key, i);
             }
@@ -161,7 +160,7 @@ public static partial class TemplateValidator
             var path = $"$.phases[{i}]";
             if (array[i] is not JsonObject phase)
             {
-                reader.Add(path, $"must be an object, got {Describe(array[i])}");
+                reader.Add(path, $"must be an object, got {FieldReader.Describe(array[i])}");
                 continue;
             }
 
@@ -176,7 +175,7 @@ public static partial class TemplateValidator
     }
 
     private static async Task<TemplatePhase?> ReadPhaseAsync(
-        Reader reader,
+        FieldReader reader,
         JsonObject phase,
         string path,
         int index,
@@ -186,7 +185,7 @@ public static partial class TemplateValidator
     {
         reader.RejectUnknown(phase, path, s_phaseFields);
 
-        var key = reader.String(phase, "key", path, required: true);
+        var key = reader.ReadString(phase, "key", path, required: true);
         if (key is not null)
         {
             if (!PhaseKeyPattern().IsMatch(key))
@@ -200,7 +199,7 @@ public static partial class TemplateValidator
             }
         }
 
-        var executor = reader.String(phase, "executor", path, required: true);
+        var executor = reader.ReadString(phase, "executor", path, required: true);
         if (executor is not null && !PhaseExecutors.Known.Contains(executor))
         {
             reader.Add($"{path}.executor", $"unknown executor \"{executor}\" (known: {string.Join(", ", PhaseExecutors.Known)})");
@@ -210,14 +209,14 @@ public static partial class TemplateValidator
         var startsChildRuns = string.Equals(executor, PhaseExecutors.Run, StringComparison.Ordinal);
         var scope = new ReferenceScope(key, index, positions, declaredInputs);
 
-        var settings = reader.Object(phase, "settings", path, required: startsChildRuns);
+        var settings = reader.ReadObject(phase, "settings", path, required: startsChildRuns);
         IReadOnlyList<InstructionReference> childInputReferences = [];
         if (startsChildRuns && settings is not null)
         {
             childInputReferences = ReadChildRunSettings(reader, settings, $"{path}.settings", scope);
         }
 
-        var instructions = reader.String(phase, "instructions", path, required: !startsChildRuns);
+        var instructions = reader.ReadString(phase, "instructions", path, required: !startsChildRuns);
         IReadOnlyList<InstructionReference> references = [];
         if (instructions is not null)
         {
@@ -225,21 +224,21 @@ public static partial class TemplateValidator
         }
 
         TemplateSchema? artifactSchema = null;
-        var artifact = reader.Object(phase, "artifact", path, required: true);
+        var artifact = reader.ReadObject(phase, "artifact", path, required: true);
         if (artifact is not null)
         {
             reader.RejectUnknown(artifact, $"{path}.artifact", s_artifactFields);
-            var schema = reader.Object(artifact, "schema", $"{path}.artifact", required: true);
+            var schema = reader.ReadObject(artifact, "schema", $"{path}.artifact", required: true);
             if (schema is not null)
             {
-                artifactSchema = await reader.SchemaAsync(schema, $"{path}.artifact.schema", cancellationToken);
+                artifactSchema = await ReadSchemaAsync(reader, schema, $"{path}.artifact.schema", cancellationToken);
             }
         }
 
-        var repairAttempts = reader.Integer(phase, "repairAttempts", path, required: false, 0, TemplateLimits.MaxRepairAttempts)
+        var repairAttempts = reader.ReadInteger(phase, "repairAttempts", path, required: false, 0, TemplateLimits.MaxRepairAttempts)
             ?? TemplatePhase.DefaultRepairAttempts;
         var retry = ReadRetry(reader, phase, path);
-        var timeoutSeconds = reader.Integer(phase, "timeoutSeconds", path, required: false, 1, TemplateLimits.MaxPhaseTimeoutSeconds)
+        var timeoutSeconds = reader.ReadInteger(phase, "timeoutSeconds", path, required: false, 1, TemplateLimits.MaxPhaseTimeoutSeconds)
             ?? TemplatePhase.DefaultTimeoutSeconds;
         var gates = ReadGates(reader, phase, path);
 
@@ -264,7 +263,7 @@ public static partial class TemplateValidator
         };
     }
 
-    private static IReadOnlyList<InstructionReference> ReadInstructions(Reader reader, string instructions, string path, ReferenceScope scope)
+    private static IReadOnlyList<InstructionReference> ReadInstructions(FieldReader reader, string instructions, string path, ReferenceScope scope)
     {
         if (string.IsNullOrWhiteSpace(instructions))
         {
@@ -286,7 +285,7 @@ public static partial class TemplateValidator
     /// at nothing it may.
     /// </summary>
     private static IReadOnlyList<InstructionReference> ReadReferences(
-        Reader reader, string text, string path, ReferenceScope scope, bool childInputs, bool hasForEach)
+        FieldReader reader, string text, string path, ReferenceScope scope, bool childInputs, bool hasForEach)
     {
         var (references, problems) = InstructionReferences.Parse(text, childInputs);
         foreach (var problem in problems)
@@ -339,9 +338,9 @@ public static partial class TemplateValidator
         }
     }
 
-    private static RetryPolicy ReadRetry(Reader reader, JsonObject phase, string path)
+    private static RetryPolicy ReadRetry(FieldReader reader, JsonObject phase, string path)
     {
-        var retry = reader.Object(phase, "retry", path, required: false);
+        var retry = reader.ReadObject(phase, "retry", path, required: false);
         if (retry is null)
         {
             return RetryPolicy.Default;
@@ -349,19 +348,19 @@ public static partial class TemplateValidator
 
         var retryPath = $"{path}.retry";
         reader.RejectUnknown(retry, retryPath, s_retryFields);
-        var maxAttempts = reader.Integer(retry, "maxAttempts", retryPath, required: false, 1, TemplateLimits.MaxRetryAttempts);
-        var backoff = reader.Number(retry, "backoffSeconds", retryPath, 0, TemplateLimits.MaxBackoffSeconds);
-        var multiplier = reader.Number(retry, "backoffMultiplier", retryPath, 1, TemplateLimits.MaxBackoffMultiplier);
+        var maxAttempts = reader.ReadInteger(retry, "maxAttempts", retryPath, required: false, 1, TemplateLimits.MaxRetryAttempts);
+        var backoff = reader.ReadNumber(retry, "backoffSeconds", retryPath, 0, TemplateLimits.MaxBackoffSeconds);
+        var multiplier = reader.ReadNumber(retry, "backoffMultiplier", retryPath, 1, TemplateLimits.MaxBackoffMultiplier);
         return new RetryPolicy(
             (int)(maxAttempts ?? RetryPolicy.Default.MaxAttempts),
             backoff ?? RetryPolicy.Default.BackoffSeconds,
             multiplier ?? RetryPolicy.Default.BackoffMultiplier);
     }
 
-    private static List<ApprovalGate> ReadGates(Reader reader, JsonObject phase, string path)
+    private static List<ApprovalGate> ReadGates(FieldReader reader, JsonObject phase, string path)
     {
         var gates = new List<ApprovalGate>();
-        var array = reader.Array(phase, "gates", path, required: false);
+        var array = reader.ReadArray(phase, "gates", path, required: false);
         if (array is null)
         {
             return gates;
@@ -375,17 +374,17 @@ public static partial class TemplateValidator
             long? expiresAfterSeconds = null;
             switch (array[i])
             {
-                case JsonValue when IsString(array[i], out var plain):
+                case JsonValue when FieldReader.IsString(array[i], out var plain):
                     name = plain;
                     break;
                 case JsonObject gate:
                     reader.RejectUnknown(gate, gatePath, s_gateFields);
-                    name = reader.String(gate, "name", gatePath, required: true);
-                    expiresAfterSeconds = reader.Integer(gate, "expiresAfterSeconds", gatePath, required: false, 1, int.MaxValue);
+                    name = reader.ReadString(gate, "name", gatePath, required: true);
+                    expiresAfterSeconds = reader.ReadInteger(gate, "expiresAfterSeconds", gatePath, required: false, 1, int.MaxValue);
                     gatePath += ".name";
                     break;
                 default:
-                    reader.Add(gatePath, $"must be a gate name or {{name, expiresAfterSeconds}}, got {Describe(array[i])}");
+                    reader.Add(gatePath, $"must be a gate name or {{name, expiresAfterSeconds}}, got {FieldReader.Describe(array[i])}");
                     continue;
             }
 
@@ -411,17 +410,17 @@ public static partial class TemplateValidator
         return gates;
     }
 
-    private static Budget? ReadBudget(Reader reader, JsonObject template)
+    private static Budget? ReadBudget(FieldReader reader, JsonObject template)
     {
-        var budget = reader.Object(template, "budget", "$", required: false);
+        var budget = reader.ReadObject(template, "budget", "$", required: false);
         if (budget is null)
         {
             return null;
         }
 
         reader.RejectUnknown(budget, "$.budget", s_budgetFields);
-        var maxCostUsd = reader.PositiveDecimal(budget, "maxCostUsd", "$.budget");
-        var maxTokens = reader.Integer(budget, "maxTokens", "$.budget", required: false, 1, long.MaxValue);
+        var maxCostUsd = reader.ReadPositiveDecimal(budget, "maxCostUsd", "$.budget");
+        var maxTokens = reader.ReadInteger(budget, "maxTokens", "$.budget", required: false, 1, long.MaxValue);
         return maxCostUsd is null && maxTokens is null ? null : new Budget { MaxCostUsd = maxCostUsd, MaxTokens = maxTokens };
     }
 
@@ -431,35 +430,8 @@ public static partial class TemplateValidator
         return document.RootElement.Clone();
     }
 
-    internal static bool IsString(JsonNode? node, out string value)
-    {
-        if (node is JsonValue json && json.GetValueKind() == JsonValueKind.String)
-        {
-            value = json.GetValue<string>();
-            return true;
-        }
-
-        value = string.Empty;
-        return false;
-    }
-
     private static bool IsString(JsonNode? node, string expected) =>
-        IsString(node, out var value) && string.Equals(value, expected, StringComparison.Ordinal);
-
-    /// <summary>A JSON value's kind in words, for messages: <c>an object</c>, <c>a string</c>, <c>null</c>, …</summary>
-    internal static string Describe(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "an object",
-        JsonArray => "an array",
-        _ => node.GetValueKind() switch
-        {
-            JsonValueKind.String => "a string",
-            JsonValueKind.Number => "a number",
-            JsonValueKind.True or JsonValueKind.False => "a boolean",
-            _ => "null",
-        },
-    };
+        FieldReader.IsString(node, out var value) && string.Equals(value, expected, StringComparison.Ordinal);
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex TemplateNamePattern();
@@ -474,180 +446,39 @@ public static partial class TemplateValidator
     /// <param name="DeclaredInputs">The inputs <c>inputs.schema</c> declares; <see langword="null"/> when any name goes.</param>
     private sealed record ReferenceScope(string? OwnKey, int Index, IReadOnlyDictionary<string, int> Positions, IReadOnlySet<string>? DeclaredInputs);
 
-    /// <summary>Reads typed fields, recording a problem for each one that is missing or of the wrong type or range.</summary>
-    private sealed class Reader
+    /// <summary>Loads a schema the template declares, recording why it cannot be used.</summary>
+    private static async Task<TemplateSchema?> ReadSchemaAsync(FieldReader reader, JsonObject schema, string path, CancellationToken cancellationToken)
     {
-        public List<ValidationProblem> Problems { get; } = [];
-
-        public void Add(string path, string message) => Problems.Add(new ValidationProblem(path, message));
-
-        public void RejectUnknown(JsonObject obj, string path, string[] known)
+        var before = reader.Problems.Count;
+        var loaded = await JsonSchemas.LoadAsync(schema, cancellationToken);
+        var draftSeven = await DraftSevenMetaSchema.CheckAsync(schema, path);
+        foreach (var problem in loaded.Problems)
         {
-            foreach (var (name, _) in obj)
+            // NJsonSchema's own complaint names .NET types; the meta-schema's says the same in the author's terms.
+            if (draftSeven.Count == 0 || !problem.StartsWith("not a valid JSON Schema", StringComparison.Ordinal))
             {
-                if (!known.Contains(name, StringComparer.Ordinal))
-                {
-                    Add($"{path}.{name}", $"unknown field (allowed here: {string.Join(", ", known)})");
-                }
+                AddSchemaProblem(reader, path, problem);
             }
         }
 
-        public JsonObject? Object(JsonObject parent, string name, string path, bool required) =>
-            Read<JsonObject>(parent, name, path, required, "an object");
+        reader.Problems.AddRange(draftSeven);
+        reader.Problems.AddRange(DraftSevenMetaSchema.CheckPatterns(schema, path));
+        return loaded.Schema is { } compiled && reader.Problems.Count == before
+            ? new TemplateSchema(ToElement(schema), compiled)
+            : null;
+    }
 
-        public JsonArray? Array(JsonObject parent, string name, string path, bool required) =>
-            Read<JsonArray>(parent, name, path, required, "an array");
-
-        public string? String(JsonObject parent, string name, string path, bool required)
+    /// <summary>Adds a <see cref="JsonSchemas"/> problem; one located in the schema (<c>#/a/b: …</c>) gets that location in its path.</summary>
+    private static void AddSchemaProblem(FieldReader reader, string path, string problem)
+    {
+        var separator = problem.IndexOf(": ", StringComparison.Ordinal);
+        if (problem.StartsWith('#') && separator > 0)
         {
-            var node = Read<JsonNode>(parent, name, path, required, "a string");
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (!IsString(node, out var value))
-            {
-                Add($"{path}.{name}", $"must be a string, got {Describe(node)}");
-                return null;
-            }
-
-            return value;
+            reader.Add(path + DraftSevenMetaSchema.ToDotted(problem[..separator]), problem[(separator + 2)..]);
         }
-
-        public long? Integer(JsonObject parent, string name, string path, bool required, long min, long max)
+        else
         {
-            var number = ReadNumber(parent, name, path, required, "an integer");
-            if (number is not { } value)
-            {
-                return null;
-            }
-
-            if (Math.Floor(value) != value)
-            {
-                Add($"{path}.{name}", $"must be an integer, got {value.ToString(CultureInfo.InvariantCulture)}");
-                return null;
-            }
-
-            if (value < min || value > max)
-            {
-                Add($"{path}.{name}", max == long.MaxValue ? $"must be at least {min}" : $"must be between {min} and {max}");
-                return null;
-            }
-
-            return (long)value;
-        }
-
-        public double? Number(JsonObject parent, string name, string path, double min, double max)
-        {
-            var number = ReadNumber(parent, name, path, required: false, "a number");
-            if (number is { } value && (value < min || value > max))
-            {
-                Add($"{path}.{name}", $"must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}");
-                return null;
-            }
-
-            return number;
-        }
-
-        public decimal? PositiveDecimal(JsonObject parent, string name, string path)
-        {
-            var node = Read<JsonNode>(parent, name, path, required: false, "a number");
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node.GetValueKind() != JsonValueKind.Number
-                || !decimal.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-            {
-                Add($"{path}.{name}", $"must be a number, got {Describe(node)}");
-                return null;
-            }
-
-            if (value <= 0)
-            {
-                Add($"{path}.{name}", "must be positive");
-                return null;
-            }
-
-            return value;
-        }
-
-        public async Task<TemplateSchema?> SchemaAsync(JsonObject schema, string path, CancellationToken cancellationToken)
-        {
-            var before = Problems.Count;
-            var loaded = await JsonSchemas.LoadAsync(schema, cancellationToken);
-            var draftSeven = await DraftSevenMetaSchema.CheckAsync(schema, path);
-            foreach (var problem in loaded.Problems)
-            {
-                // NJsonSchema's own complaint names .NET types; the meta-schema's says the same in the author's terms.
-                if (draftSeven.Count == 0 || !problem.StartsWith("not a valid JSON Schema", StringComparison.Ordinal))
-                {
-                    AddSchemaProblem(path, problem);
-                }
-            }
-
-            Problems.AddRange(draftSeven);
-            Problems.AddRange(DraftSevenMetaSchema.CheckPatterns(schema, path));
-            return loaded.Schema is { } compiled && Problems.Count == before
-                ? new TemplateSchema(ToElement(schema), compiled)
-                : null;
-        }
-
-        /// <summary>Adds a <see cref="JsonSchemas"/> problem; one located in the schema (<c>#/a/b: …</c>) gets that location in its path.</summary>
-        private void AddSchemaProblem(string path, string problem)
-        {
-            var separator = problem.IndexOf(": ", StringComparison.Ordinal);
-            if (problem.StartsWith('#') && separator > 0)
-            {
-                Add(path + DraftSevenMetaSchema.ToDotted(problem[..separator]), problem[(separator + 2)..]);
-            }
-            else
-            {
-                Add(path, problem);
-            }
-        }
-
-        private double? ReadNumber(JsonObject parent, string name, string path, bool required, string expected)
-        {
-            var node = Read<JsonNode>(parent, name, path, required, expected);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node.GetValueKind() != JsonValueKind.Number
-                || !double.TryParse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                || !double.IsFinite(value))
-            {
-                Add($"{path}.{name}", $"must be {expected}, got {Describe(node)}");
-                return null;
-            }
-
-            return value;
-        }
-
-        private T? Read<T>(JsonObject parent, string name, string path, bool required, string expected)
-            where T : JsonNode
-        {
-            if (!parent.TryGetPropertyValue(name, out var node))
-            {
-                if (required)
-                {
-                    Add($"{path}.{name}", "is required");
-                }
-
-                return null;
-            }
-
-            if (node is not T typed)
-            {
-                Add($"{path}.{name}", $"must be {expected}, got {Describe(node)}");
-                return null;
-            }
-
-            return typed;
+            reader.Add(path, problem);
         }
     }
 }
