@@ -19,8 +19,9 @@ public static class PublishedMessages
         // ApprovalDecided: a decision over REST, or the expiry scan.
         ["approval"] = ["ApprovalDecided"],
         ["report"] = ["ReportReady"],
-        // StartRun and CancelRun: a study starts its runs and cancels them (failFast, cancel); DescribeTemplate: admission.
-        ["planner"] = ["CancelRun", "DescribeTemplate", "StartRun", "StudyFinished"],
+        // StartRun and CancelRun: a study starts its runs and cancels them (failFast, cancel); DescribeTemplate: admission;
+        // CancelStudy: POST /api/studies/{id}/cancel hands the command to the saga.
+        ["planner"] = ["CancelRun", "CancelStudy", "DescribeTemplate", "StartRun", "StudyFinished"],
         // The public bus contract (docs/bus-contract.md).
         [OutsideSystems] = ["CancelRun", "CancelStudy", "RetryRun", "StartRun", "StartStudy"],
     };

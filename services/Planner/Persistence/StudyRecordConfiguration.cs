@@ -20,7 +20,7 @@ internal sealed class StudyRecordConfiguration : IEntityTypeConfiguration<StudyR
         study.Property(s => s.Definition).HasImmutableJsonConversion();
         study.Property(s => s.DefinitionDigest).HasMaxLength(71);
         study.Property(s => s.FactorKeys).HasImmutableJsonConversion();
-        study.Property(s => s.Budget).HasImmutableJsonConversion();
+        study.Property(s => s.Budget).HasJsonConversion();
         study.Property(s => s.Labels).HasImmutableJsonConversion();
         study.Property(s => s.RequestedBy).HasMaxLength(200);
         study.Property(s => s.StoppingAs).HasConversion<string>().HasMaxLength(32);

@@ -107,6 +107,7 @@ public sealed class StudyAdmission(
                     Replicate = run.Replicate,
                     Seed = run.Seed,
                 }));
+                await db.SaveChangesAsync(cancellationToken); // the planned rows, so that StartNextAsync finds them
                 await progress.StartNextAsync(study, publish, cancellationToken);
                 outcome = new StudyAdmissionOutcome.Created(study, plan);
             }

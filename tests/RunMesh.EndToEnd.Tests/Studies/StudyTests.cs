@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -65,10 +64,17 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
         ndjson.Select(r => r["runId"]!.GetValue<string>()).Order().ShouldBe(runs.Select(r => r["runId"]!.GetValue<string>()).Order());
         ndjson.ShouldAllBe(r => r["state"]!.GetValue<string>() == "completed" && r["inputs.tone"] != null);
 
-        using (var csv = new CsvReader(new StringReader(await ResultsAsync(studyId, "text/csv")), CultureInfo.InvariantCulture))
+        await using (var csv = CsvReader.Create(new MemoryStream(Encoding.UTF8.GetBytes(await ResultsAsync(studyId, "text/csv"))),
+            CsvReaderOptions.Default with { Separator = ',' }))
         {
-            var records = csv.GetRecords<dynamic>().Cast<IDictionary<string, object>>().ToList();
-            records.Select(r => (string)r["runId"]).Order().ShouldBe(ndjson.Select(r => r["runId"]!.GetValue<string>()).Order());
+            await csv.ReadHeaderAsync();
+            var csvRunIds = new List<string>();
+            while (await csv.ReadAsync())
+            {
+                csvRunIds.Add(csv.GetString("runId"));
+            }
+
+            csvRunIds.Order().ShouldBe(ndjson.Select(r => r["runId"]!.GetValue<string>()).Order());
         }
 
         using var viewer = Mesh.GatewayClient("viewer");
@@ -77,7 +83,7 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
         using var parquetResponse = await viewer.SendAsync(request);
         parquetResponse.StatusCode.ShouldBe(HttpStatusCode.OK);
         await using var parquet = new MemoryStream(await parquetResponse.Content.ReadAsByteArrayAsync());
-        using var reader = await ParquetReader.CreateAsync(parquet);
+        await using var reader = await ParquetReader.CreateAsync(parquet);
         var rows = 0L;
         for (var g = 0; g < reader.RowGroupCount; g++)
         {
@@ -122,29 +128,43 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
     [Fact]
     public async Task A_definition_with_problems_is_refused_with_every_one_listed()
     {
-        var definition = $$"""
+        var (status, problem) = await fixture.SubmitAsync($$"""
             name: bad-{{Unique()}}
             template: {{StudiesFixture.Echo}}
             inputs: { topic: "x" }
             factors:
-              inputs.tone: [formal, loud]
+              inputs.tone: [formal]
               options.force: [true]
               model.temperature: []
-            exclude:
-              - { inputs.mood: happy }
-            maxRuns: 1
-            """;
-
-        var (status, problem) = await fixture.SubmitAsync(definition);
-
+            """);
         status.ShouldBe(HttpStatusCode.BadRequest, problem.ToJsonString());
         problem["code"]!.GetValue<string>().ShouldBe("invalid_study");
         var errors = problem["errors"]!.ToJsonString();
         errors.ShouldContain("options.force");
         errors.ShouldContain("model.temperature");
-        errors.ShouldContain("inputs.mood");
-        errors.ShouldContain("maxRuns");
-        errors.ShouldContain("conditions[");
+
+        var (gridStatus, grid) = await fixture.SubmitAsync($$"""
+            name: grid-{{Unique()}}
+            template: {{StudiesFixture.Echo}}
+            inputs: { topic: "x" }
+            factors: { inputs.tone: [formal, loud], model.temperature: [0, 0.7] }
+            maxRuns: 1
+            """);
+        gridStatus.ShouldBe(HttpStatusCode.BadRequest, grid.ToJsonString());
+        var gridErrors = grid["errors"]!.ToJsonString();
+        gridErrors.ShouldContain("maxRuns");
+        gridErrors.ShouldContain("conditions[", Case.Sensitive, "the condition whose inputs fail the template's schema is named");
+
+        var (excludeStatus, exclude) = await fixture.SubmitAsync($$"""
+            name: exclude-{{Unique()}}
+            template: {{StudiesFixture.Echo}}
+            inputs: { topic: "x" }
+            factors: { inputs.tone: [formal, casual] }
+            exclude:
+              - { inputs.mood: happy }
+            """);
+        excludeStatus.ShouldBe(HttpStatusCode.BadRequest, exclude.ToJsonString());
+        exclude["errors"]!.ToJsonString().ShouldContain("inputs.mood");
 
         var (unknownStatus, unknown) = await fixture.SubmitAsync($"name: nowhere-{Unique()}\ntemplate: study-nowhere@1\n");
         unknownStatus.ShouldBe(HttpStatusCode.BadRequest);
@@ -305,6 +325,6 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
     }
 
     /// <summary>The nearest-rank percentile of sorted values.</summary>
-    private static long NearestRank(IReadOnlyList<long> sorted, int percentile) =>
+    private static long NearestRank(List<long> sorted, int percentile) =>
         sorted[Math.Max(0, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
 }

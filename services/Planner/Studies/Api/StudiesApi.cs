@@ -227,7 +227,7 @@ internal static class StudiesApi
             .Select(r => r.Factors).ToListAsync(cancellationToken);
         var table = StudyRunsTable.For(study.FactorKeys, conditions);
         var rows = db.StudyRuns.AsNoTracking().Where(r => r.StudyId == study.CorrelationId).OrderBy(r => r.PlanIndex).AsAsyncEnumerable();
-        return Results.Stream(
+        return Microsoft.AspNetCore.Http.Results.Stream(
             output => writer.WriteAsync(table, rows, output, cancellationToken),
             writer.ContentType,
             fileDownloadName: $"study-{study.CorrelationId}.{writer.FileExtension}");

@@ -61,7 +61,9 @@ public static class StudyPlanner
         if (parts is { Factors: { } factors, Exclusions: { } exclusions, Replicates: { } replicates })
         {
             var grid = new ConditionGrid(factors.Select(f => f.Levels.Count).ToList(), exclusions);
-            if (CheckRunCount(grid, replicates, parts.MaxRuns, limits, problems))
+            // Over maxRuns alone, a grid within the planner's limit is still enumerated: its conditions' inputs are
+            // checked too, so that one answer lists every problem. Over the limit, it is never built.
+            if (CheckRunCount(grid, replicates, parts.MaxRuns, limits, problems) || grid.FullCount * replicates <= limits.MaxRunsPerStudy)
             {
                 conditions = grid.Enumerate().Select(levels => Condition(factors, levels)).ToList();
             }

@@ -256,12 +256,15 @@ public sealed class StudyPlannerTests
 
         var withSchemaFailure = await StudyPlanner.PlanAsync(definition, schema, new StudyLimits());
         definition["maxRuns"] = 2;
-        var withTooManyRuns = await StudyPlanner.PlanAsync(definition, schema, new StudyLimits());
+        var overMaxRuns = await StudyPlanner.PlanAsync(definition, schema, new StudyLimits());
+        var overTheLimit = await StudyPlanner.PlanAsync(definition, schema, new StudyLimits { MaxRunsPerStudy = 2 });
 
-        var casual = """{"inputs.tone":"casual","model.temperature":0.7}""";
-        withSchemaFailure.Problems.Select(p => p.Path).ShouldBe(["$.labels['team']", $"conditions[{IndependentIdentity.ConditionId(casual)}]"]);
-        // A plan too large to build is not enumerated, so its conditions are not checked against the schema.
-        withTooManyRuns.Problems.Select(p => p.Path).ShouldBe(["$.labels['team']", "$.maxRuns"]);
+        var casual = $"conditions[{IndependentIdentity.ConditionId("""{"inputs.tone":"casual","model.temperature":0.7}""")}]";
+        withSchemaFailure.Problems.Select(p => p.Path).ShouldBe(["$.labels['team']", casual]);
+        // Over maxRuns alone, the grid is within the planner's limit: still enumerated, so its conditions are checked too.
+        overMaxRuns.Problems.Select(p => p.Path).ShouldBe(["$.labels['team']", "$.maxRuns", casual]);
+        // A grid over the planner's limit is never built, so its conditions are not checked against the schema.
+        overTheLimit.Problems.Select(p => p.Path).ShouldNotContain(casual);
     }
 
     [Fact]
