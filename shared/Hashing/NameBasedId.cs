@@ -7,12 +7,12 @@ namespace RunMesh.Hashing;
 /// Name-based UUIDs (version 5, RFC 9562 §5.5: SHA-1 of a namespace and a name): the same name always gives the same
 /// id, so an id computed twice — by a redelivered message, a restarted service or another system — is the same id.
 /// RunMesh names its derived ids in <see cref="RunMeshNamespace"/>: attempts' execution ids, approval request ids,
-/// child run ids (<c>{ExecutionId}:{index}</c>), study ids and the runs of a study.
+/// child run ids (<c>{ExecutionId}:{index}</c>), study ids and the runs of a study, and the phase worker's result message ids.
 /// </summary>
 public static class NameBasedId
 {
-    /// <summary>The RunMesh namespace: <c>39973527-fc98-48cb-b80a-78b2ba5eb17c</c>.</summary>
-    public static readonly Guid RunMeshNamespace = new("39973527-fc98-48cb-b80a-78b2ba5eb17c");
+    /// <summary>The RunMesh namespace: <c>d8d4085f-8a17-4111-a09c-f166bf94d137</c>. Fixed forever: changing it changes every derived id.</summary>
+    public static readonly Guid RunMeshNamespace = new("d8d4085f-8a17-4111-a09c-f166bf94d137");
 
     /// <summary>The version-5 UUID of <paramref name="name"/> (UTF-8) in <see cref="RunMeshNamespace"/>.</summary>
     public static Guid Of(string name) => Of(RunMeshNamespace, name);

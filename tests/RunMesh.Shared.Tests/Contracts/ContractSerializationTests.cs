@@ -32,9 +32,16 @@ public sealed class ContractSerializationTests
         { AttemptOutcome.ExecutorError, "executor_error" },
         { AttemptOutcome.Timeout, "timeout" },
         { AttemptOutcome.Cancelled, "cancelled" },
+        { AttemptOutcome.ChildFailed, "child_failed" },
         { FailureKind.InvalidArtifact, "invalid_artifact" },
         { FailureKind.ExecutorError, "executor_error" },
         { FailureKind.Timeout, "timeout" },
+        { FailureKind.ChildFailed, "child_failed" },
+        { StudyState.Running, "running" },
+        { StudyState.Completed, "completed" },
+        { StudyState.Failed, "failed" },
+        { StudyState.Cancelled, "cancelled" },
+        { StudyState.BudgetExhausted, "budget_exhausted" },
         { ApprovalAction.Approve, "approve" },
         { ApprovalAction.Reject, "reject" },
         { ApprovalAction.Abort, "abort" },
@@ -66,6 +73,7 @@ public sealed class ContractSerializationTests
             .. Enum.GetValues<AttemptOutcome>().Cast<Enum>(),
             .. Enum.GetValues<FailureKind>().Cast<Enum>(),
             .. Enum.GetValues<ApprovalAction>().Cast<Enum>(),
+            .. Enum.GetValues<StudyState>().Cast<Enum>(),
         ];
 
         all.Where(value => !listed.Contains(value)).ShouldBeEmpty();
@@ -218,7 +226,8 @@ public sealed class ContractSerializationTests
     [
         typeof(StartRun), typeof(CancelRun), typeof(RetryRun), typeof(ExecutePhase), typeof(CancelPhase),
         typeof(PhaseSucceeded), typeof(PhaseAttemptFailed), typeof(PhaseTimedOut), typeof(ApprovalRequested),
-        typeof(ApprovalDecided), typeof(RunFinished), typeof(ReportReady),
+        typeof(ApprovalDecided), typeof(RunFinished), typeof(ReportReady), typeof(StartStudy), typeof(CancelStudy),
+        typeof(StudyFinished), typeof(DescribeTemplate), typeof(TemplateDescription),
     ];
 
     [Theory]

@@ -10,7 +10,7 @@ namespace RunMesh.Planner.Tests.Studies.Definition;
 /// </summary>
 internal static class IndependentIdentity
 {
-    private const string RunMeshNamespace = "39973527-fc98-48cb-b80a-78b2ba5eb17c";
+    private const string RunMeshNamespace = "d8d4085f-8a17-4111-a09c-f166bf94d137";
 
     public static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

@@ -40,11 +40,11 @@ public sealed class StudyIdentityTests
         // Computed with Python's hashlib and uuid.uuid5 from the canonical definition written out in StudySamples.
         var plan = await StudySamples.PlanAsync(StudySamples.ToneAblation());
 
-        plan.StudyId.ShouldBe(new Guid("f0c0df5f-e148-57fb-b1f9-a1b7c80639e5"));
+        plan.StudyId.ShouldBe(new Guid("74e74d6e-30a4-5e36-b3c9-031a1310eee0"));
         plan.Conditions.Select(c => c.ConditionId).ShouldBe(["c62a3320009e0", "c38635dc58cbb", "c2376c2575046"]);
-        plan.Runs[0].RunId.ShouldBe(new Guid("eab3dbe3-a1ec-5f17-a242-567cabbc8f3a"));
+        plan.Runs[0].RunId.ShouldBe(new Guid("264c5817-e663-5382-b787-f6afb2b88006"));
         plan.Runs[0].Seed.ShouldBe(4_545_390_390_797_702);
-        plan.Runs[8].RunId.ShouldBe(new Guid("74aa06e7-b6cc-5344-a092-86d6335e35fd"));
+        plan.Runs[8].RunId.ShouldBe(new Guid("fce4be79-ceb0-5733-883b-61a1b7234616"));
         plan.Runs[8].Seed.ShouldBe(6_292_785_183_332_136);
     }
 
