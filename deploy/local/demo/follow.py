@@ -19,6 +19,8 @@ import sys
 import time
 import urllib.request
 
+import sse
+
 TERMINAL = {"run.completed", "run.failed", "run.aborted", "run.cancelled"}
 
 
@@ -40,18 +42,9 @@ def get_json(url, key):
 
 
 def events(gateway, run_id, key):
-    """Yields (type, payload) of each event of the stream; the stream ends after the terminal event."""
-    with request(f"{gateway}/api/runs/{run_id}/events/stream", key, timeout=120) as stream:
-        event_type, data = None, []
-        for raw in stream:
-            line = raw.decode("utf-8").rstrip("\n")
-            if line.startswith("event:"):
-                event_type = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-            elif line == "" and event_type:
-                yield event_type, json.loads("\n".join(data)).get("payload", {})
-                event_type, data = None, []
+    """Yields (type, payload) of each event of the run's stream; the stream ends after the terminal event."""
+    for event_type, data in sse.events(f"{gateway}/api/runs/{run_id}/events/stream", key):
+        yield event_type, data.get("payload", {})
 
 
 def approve(gateway, run_id, phase_key, approver_key):

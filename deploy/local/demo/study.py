@@ -15,6 +15,8 @@ import sys
 import time
 import urllib.request
 
+import sse
+
 
 def say(text):
     print(f"[mesh]   {text}", file=sys.stderr, flush=True)
@@ -36,23 +38,14 @@ def main():
     study_id = started["studyId"]
     say(f"study {study_id}: {started['plannedRuns']} runs over {len(started['conditions'])} conditions ({started['state']})")
     began = time.monotonic()
-    with request(f"{gateway}/api/studies/{study_id}/events/stream", viewer, timeout=300) as stream:
-        event_type, data = None, []
-        for raw in stream:
-            line = raw.decode("utf-8").rstrip("\n")
-            if line.startswith("event:"):
-                event_type = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-            elif line == "" and event_type:
-                payload = json.loads("\n".join(data)).get("payload", {})
-                counts = payload.get("counts", {})
-                if event_type == "study.run_finished":
-                    say(f"{time.monotonic() - began:5.2f}s  run {payload['conditionId']}/{payload['replicate']} {payload['state']}"
-                        f"  — completed {counts.get('completed')}, failed {counts.get('failed')}, running {counts.get('running')}, pending {counts.get('pending')}")
-                elif event_type == "study.finished":
-                    say(f"{time.monotonic() - began:5.2f}s  study {payload['state']}")
-                event_type, data = None, []
+    for event_type, data in sse.events(f"{gateway}/api/studies/{study_id}/events/stream", viewer, timeout=300):
+        payload = data.get("payload", {})
+        counts = payload.get("counts", {})
+        if event_type == "study.run_finished":
+            say(f"{time.monotonic() - began:5.2f}s  run {payload['conditionId']}/{payload['replicate']} {payload['state']}"
+                f"  — completed {counts.get('completed')}, failed {counts.get('failed')}, running {counts.get('running')}, pending {counts.get('pending')}")
+        elif event_type == "study.finished":
+            say(f"{time.monotonic() - began:5.2f}s  study {payload['state']}")
 
     with request(f"{gateway}/api/studies/{study_id}", viewer) as response:
         study = json.load(response)

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using RunMesh.Hosting.Streaming;
 using RunMesh.Orchestrator.Persistence;
 
 namespace RunMesh.Orchestrator.Runs.Api;
@@ -26,11 +26,7 @@ internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOpti
         var response = httpContext.Response;
         var cancellationToken = httpContext.RequestAborted;
 
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        ServerSentEvents.Prepare(httpContext);
 
         var heartbeat = TimeSpan.FromSeconds(options.SseHeartbeatSeconds);
         var poll = TimeSpan.FromMilliseconds(options.SsePollMilliseconds);

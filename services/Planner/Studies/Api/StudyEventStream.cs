@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
+using RunMesh.Hosting.Streaming;
 using RunMesh.Planner.Persistence;
 
 namespace RunMesh.Planner.Studies.Api;
@@ -24,11 +24,7 @@ internal sealed class StudyEventStream(Guid studyId, long lastEventId) : IResult
         var clock = httpContext.RequestServices.GetRequiredService<TimeProvider>();
         var response = httpContext.Response;
         var cancellationToken = httpContext.RequestAborted;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        ServerSentEvents.Prepare(httpContext);
 
         var last = lastEventId;
         try
