@@ -187,6 +187,7 @@ public sealed class ChildRunTests(ChildRunsFixture fixture) : IClassFixture<Chil
         var orchestrator = Mesh.Service("orchestrator");
         await orchestrator.KillAsync();
         await orchestrator.RestartAsync(TimeSpan.FromSeconds(90));
+        await Mesh.WaitUntilGatewayRoutesAsync(TimeSpan.FromSeconds(60));
 
         await Mesh.WaitForRunStateAsync(parentId, "completed", seconds: 180);
         var runs = await fixture.ChildrenOfAsync(parentId);

@@ -160,7 +160,7 @@ public sealed class SecretsInLogsTests : IAsyncLifetime
             [HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.Forbidden, HttpStatusCode.RequestEntityTooLarge,
              HttpStatusCode.TooManyRequests, HttpStatusCode.Accepted, HttpStatusCode.NotFound],
             ignoreOrder: true);
-        mesh.Services.Select(s => s.Name).ShouldBe(["orchestrator", "approval", "report", "phase-worker", "gateway", "gateway-secrets-limited"], ignoreOrder: true);
+        mesh.Services.Select(s => s.Name).ShouldBe(["orchestrator", "approval", "report", "planner", "phase-worker", "gateway", "gateway-secrets-limited"], ignoreOrder: true);
         leaks.ShouldBeEmpty(string.Join(Environment.NewLine, leaks));
     }
 

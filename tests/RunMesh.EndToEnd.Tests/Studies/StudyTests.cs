@@ -304,6 +304,7 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
         var planner = Mesh.Service("planner");
         await planner.KillAsync();
         await planner.RestartAsync(TimeSpan.FromSeconds(90));
+        await Mesh.WaitUntilGatewayRoutesAsync(TimeSpan.FromSeconds(60));
 
         var study = await fixture.WaitForStateAsync(studyId, "completed", seconds: 180);
         study["counts"]!["completed"]!.GetValue<int>().ShouldBe(12);

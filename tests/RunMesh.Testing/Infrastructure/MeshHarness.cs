@@ -257,7 +257,7 @@ public sealed class MeshHarness : IAsyncDisposable
     public async Task WaitUntilGatewayRoutesAsync(TimeSpan timeout)
     {
         var viewer = GatewayClient("viewer");
-        string[] paths = ["/api/templates", "/api/approvals?limit=1", $"/api/runs/{Guid.Empty}/report"];
+        string[] paths = ["/api/templates", "/api/approvals?limit=1", $"/api/runs/{Guid.Empty}/report", "/api/studies?limit=1"];
         var last = new Dictionary<string, int>();
         await Eventually.UntilAsync(
             async () =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RunMesh.Hosting.Documents;
 using RunMesh.Planner.Studies.Definition;
@@ -7,8 +6,6 @@ namespace RunMesh.Planner.Tests.Studies.Definition;
 
 public sealed class StudyPlannerTests
 {
-    private static readonly TimeSpan s_quickly = TimeSpan.FromMilliseconds(500);
-
     [Fact]
     public async Task Conditions_are_the_full_factorial_first_factor_slowest_with_exclusions_left_out()
     {
@@ -139,53 +136,41 @@ public sealed class StudyPlannerTests
     [Theory]
     [InlineData(6, "900,000")] // 10^6 conditions, a tenth excluded
     [InlineData(12, "900,000,000,000")] // 10^12
-    public async Task A_huge_grid_is_refused_quickly_without_being_built(int factorCount, string remaining)
+    public async Task A_huge_grid_is_refused_from_its_count_without_being_built(int factorCount, string remaining)
     {
-        await WarmUpAsync();
         var definition = StudySamples.Minimal($"\"factors\": {TenLevelFactors(factorCount)}, \"exclude\": [ {{ \"inputs.f0\": 0 }} ]");
 
-        var clock = Stopwatch.StartNew();
         var result = await StudyPlanner.PlanAsync(definition, null, new StudyLimits());
-        clock.Stop();
 
         result.Plan.ShouldBeNull();
         result.Problems.ShouldBe([new ValidationProblem(
             "$", $"the plan has {remaining} runs ({remaining} conditions × 1 replicate), more than the 10,000 runs a study may have; use fewer levels or replicates, exclude conditions, or split the study")]);
-        clock.Elapsed.ShouldBeLessThan(s_quickly);
     }
 
     [Fact]
-    public async Task A_huge_grid_with_exclusions_too_entangled_to_count_is_refused_quickly_as_at_least_its_lower_bound()
+    public async Task A_huge_grid_with_exclusions_too_entangled_to_count_is_refused_as_at_least_its_lower_bound()
     {
-        await WarmUpAsync();
         // 10^20 conditions; each exclusion fixes 8 of 20 factors, so it removes at most 10^12 of them.
         var definition = StudySamples.Minimal($"\"factors\": {TenLevelFactors(20)}, \"exclude\": {RandomExclusions(new Random(7), 1_000, factors: 20, levels: 10, fixedFactors: 8)}");
 
-        var clock = Stopwatch.StartNew();
         var result = await StudyPlanner.PlanAsync(definition, null, new StudyLimits());
-        clock.Stop();
 
         result.Plan.ShouldBeNull();
         result.Problems.ShouldBe([new ValidationProblem(
             "$", "the plan has at least 99,999,000,000,000,000,000 runs (at least 99,999,000,000,000,000,000 conditions × 1 replicate), more than the 10,000 runs a study may have; use fewer levels or replicates, exclude conditions, or split the study")]);
-        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1));
     }
 
     [Fact]
     public async Task A_grid_whose_exclusions_may_or_may_not_bring_it_under_the_limit_but_are_too_entangled_to_count_is_refused()
     {
-        await WarmUpAsync();
         // 2^20 conditions; 1,000 exclusions of 8 factors each remove up to 4,096 each, perhaps all of them, perhaps not.
         var factors = new JsonObject(Enumerable.Range(0, 20).Select(i => KeyValuePair.Create<string, JsonNode?>($"inputs.f{i}", new JsonArray(0, 1))));
         var definition = StudySamples.Minimal($"\"factors\": {factors.ToJsonString()}, \"exclude\": {RandomExclusions(new Random(7), 1_000, factors: 20, levels: 2, fixedFactors: 8)}");
 
-        var clock = Stopwatch.StartNew();
         var result = await StudyPlanner.PlanAsync(definition, null, new StudyLimits());
-        clock.Stop();
 
         result.Problems.ShouldBe([new ValidationProblem(
             "$", "the grid has 1,048,576 conditions before its exclusions (1,048,576 runs with 1 replicate), more than the 10,000 runs allowed, and too many exclusions to count what they leave; use fewer levels or split the study")]);
-        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(1));
     }
 
     [Fact]
@@ -277,9 +262,6 @@ public sealed class StudyPlannerTests
         result.Problems.ShouldHaveSingleItem().Path.ShouldBe("$.template");
         result.Problems[0].Message.ShouldStartWith("the template's inputs.schema cannot be used: ");
     }
-
-    private static async Task WarmUpAsync() =>
-        await StudyPlanner.PlanAsync(StudySamples.Minimal($"\"factors\": {TenLevelFactors(5)}, \"exclude\": [ {{ \"inputs.f0\": 0 }} ]"), null, new StudyLimits());
 
     private static string TenLevelFactors(int count) =>
         new JsonObject(Enumerable.Range(0, count).Select(i =>
