@@ -139,6 +139,36 @@ public static class HostileRequests
             HostileRequest.Get("report: generation not a number", Viewer, "/api/runs/{completedRun}/report?generation=1%3B%20SELECT%201", 400),
             HostileRequest.Get("report: id not a UUID", Viewer, "/api/runs/%27%20OR%201%3D1/manifest", 400),
 
+            // Studies (submitter, viewer): the planner's endpoints.
+            HostileRequest.Json("study: malformed JSON", Submitter, "POST", "/api/studies", """{"name": "s", "template": """),
+            new("study: YAML that is a scalar", Submitter, "POST", "/api/studies", Encoding.UTF8.GetBytes("just a string\n"), "application/yaml", 400),
+            new("study: deeply nested YAML", Submitter, "POST", "/api/studies",
+                Encoding.UTF8.GetBytes("name: s\ninputs: " + new string('[', 300) + new string(']', 300) + "\n"), "application/yaml", 400),
+            HostileRequest.Json("study: deeply nested JSON", Submitter, "POST", "/api/studies", deepJson, 400),
+            HostileRequest.Json("study: unknown fields", Submitter, "POST", "/api/studies",
+                """{"name": "s", "template": "rel-steady@1", "as": "admin", "priority": 9}""", 400) with { Mentions = "$.as" },
+            HostileRequest.Json("study: 10^6 planned runs and no maxRuns", Submitter, "POST", "/api/studies",
+                new JsonObject
+                {
+                    ["name"] = "huge",
+                    ["template"] = "rel-steady@1",
+                    ["factors"] = new JsonObject(Enumerable.Range(0, 6).Select(i =>
+                        KeyValuePair.Create<string, JsonNode?>($"inputs.f{i}", new JsonArray([.. Enumerable.Range(0, 10).Select(n => (JsonNode?)n)])))),
+                }.ToJsonString(), 400) with { Mentions = "10,000" },
+            HostileRequest.Json("study: a factor outside inputs and model", Submitter, "POST", "/api/studies",
+                """{"name": "s", "template": "rel-steady@1", "factors": {"options.force": [true, false]}}""", 400),
+            HostileRequest.Json("study: parallelism beyond the limit", Submitter, "POST", "/api/studies",
+                """{"name": "s", "template": "rel-steady@1", "parallelism": 100000}""", 400),
+            HostileRequest.Json("study: body over the size limit", Submitter, "POST", "/api/studies", $$"""{"name": "s", "pad": "{{new string('x', 300_000)}}"}""", 413),
+            new("study: text/plain body", Submitter, "POST", "/api/studies", Encoding.UTF8.GetBytes("name: s"), "text/plain", 415),
+            HostileRequest.Json("study: dryRun not a boolean", Submitter, "POST", "/api/studies?dryRun=maybe", """{"name": "s"}""", 400),
+            HostileRequest.Get("studies: garbage cursor", Viewer, "/api/studies?cursor=%27%3B%20DROP%20TABLE%20studies%3B--", 400),
+            HostileRequest.Get("studies: unknown state", Viewer, "/api/studies?state=exploded", 400),
+            HostileRequest.Get("studies: negative limit", Viewer, "/api/studies?limit=-1", 400),
+            HostileRequest.Get("studies: id not a UUID", Viewer, "/api/studies/..%2F..%2Fetc%2Fpasswd", 404),
+            HostileRequest.Get("studies: runs of an unknown study", Viewer, $"/api/studies/{Guid.NewGuid()}/runs", 404),
+            HostileRequest.Json("transition: cancel an unknown study", Submitter, "POST", $"/api/studies/{Guid.NewGuid()}/cancel", "{}", 404),
+
             .. NullFieldsAndRenderingLimit(),
         ];
     }
