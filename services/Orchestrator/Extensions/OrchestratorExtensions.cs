@@ -1,3 +1,4 @@
+using MassTransit;
 using RunMesh.Hosting.Database;
 using RunMesh.Hosting.Messaging;
 using RunMesh.Messaging.Outbox;
@@ -41,6 +42,8 @@ internal static class OrchestratorExtensions
             bus.AddPostgresOutbox<OrchestratorDbContext>(outbox => outbox.UseBusOutbox());
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<OrchestratorDbContext>(context));
             bus.AddConsumer<StartRunConsumer>();
+            bus.AddConsumer<ChildRunFinishedBatcher>((_, c) => c.Options<BatchOptions>(ChildRunFinishedBatcher.Configure))
+                .Endpoint(e => e.Name = ChildRunFinishedBatcher.EndpointName);
             bus.AddConsumer<DescribeTemplateConsumer>().Endpoint(e => e.Name = DescribeTemplateConsumer.EndpointName);
             // On the saga's queue: ReportReady keeps arriving where it always has.
             bus.AddConsumer<ReportReadyConsumer>().Endpoint(e => e.Name = RunsEndpoint);

@@ -29,7 +29,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
         Event(() => ApprovalDecided, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => CancelRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => RetryRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
-        Event(() => ChildFinished, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ChildrenFinished, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
 
         InstanceState(x => x.CurrentState);
 
@@ -45,7 +45,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
             When(CancelRequested).Decide(this),
             When(RunTimedOut).Decide(this),
             When(RetryRequested).Decide(this),
-            When(ChildFinished).Decide(this));
+            When(ChildrenFinished).Decide(this));
     }
 
     public State Pending { get; private set; } = null!;
@@ -78,7 +78,7 @@ public sealed class RunStateMachine : MassTransitStateMachine<RunRecord>
 
     public Event<RetryRun> RetryRequested { get; private set; } = null!;
 
-    public Event<ChildRunFinished> ChildFinished { get; private set; } = null!;
+    public Event<ChildRunsFinished> ChildrenFinished { get; private set; } = null!;
 
     /// <summary>The state machine state of a run state (each is named as the <see cref="RunState"/> member, see <see cref="RunStates"/>).</summary>
     internal State StateOf(RunState state) => GetState(RunStates.NameOf(state));

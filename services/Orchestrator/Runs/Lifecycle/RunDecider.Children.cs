@@ -8,7 +8,7 @@ namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
 // A `run` phase: its attempt starts child runs (one, or one per forEach item, at most maxParallel at once), waits for
 // them, and its artifact is theirs. Children are started with StartRun through admission and report back with
-// ChildRunFinished (docs/run-lifecycle.md, "Child runs").
+// ChildRunFinished, gathered per parent into ChildRunsFinished (docs/run-lifecycle.md, "Child runs").
 public sealed partial class RunDecider
 {
     private bool IsRunPhase => Run.CurrentPlan.Executor == PhaseExecutors.Run;
@@ -36,16 +36,41 @@ public sealed partial class RunDecider
         AdvanceChildren(open);
     }
 
-    /// <summary>A child ended: record it, count its usage, and start the next one or close the attempt.</summary>
-    private void ChildFinished(ChildRunFinished message)
+    /// <summary>
+    /// Children ended (one or more, gathered by <see cref="ChildRunFinishedBatcher"/>): record each, count its usage,
+    /// then start the next ones or close the attempt.
+    /// </summary>
+    private void ChildrenFinished(ChildRunsFinished message)
+    {
+        var advance = false;
+        foreach (var end in message.Children)
+        {
+            advance |= ChildFinished(end);
+        }
+
+        if (BudgetExceeded() is { } overBudget)
+        {
+            Fail(RunOutcome.BudgetExceeded, ErrorCodes.BudgetExceeded, overBudget, Run.CurrentPhase.Key);
+            return;
+        }
+
+        if (advance && Run.CurrentPhase.OpenAttempt is { } open)
+        {
+            AdvanceChildren(open);
+        }
+    }
+
+    /// <summary>Records a child's end; <see langword="true"/> when it was a child of the current phase's open attempt.</summary>
+    private bool ChildFinished(ChildRunFinished message)
     {
         var (phase, child) = Run.Phases.SelectMany(p => p.Children.Select(c => (Phase: p, Child: c)))
             .LastOrDefault(x => x.Child.RunId == message.ChildRunId);
         if (child is null || child.State != RunState.Running)
         {
             Ignore(child is null ? "not a child of this run" : "the child's end was recorded already",
-                phase?.Key, child?.Attempt, details: new JsonObject { ["childRunId"] = message.ChildRunId.ToString() });
-            return;
+                phase?.Key, child?.Attempt, details: new JsonObject { ["childRunId"] = message.ChildRunId.ToString() },
+                part: message.ChildRunId.ToString());
+            return false;
         }
 
         var state = message.State;
@@ -78,17 +103,7 @@ public sealed partial class RunDecider
             ["usage"] = UsageJson(message.Usage),
         }, $"child:{child.RunId}:finished");
         Decide(RunOutcome.ChildFinished);
-
-        if (BudgetExceeded() is { } overBudget)
-        {
-            Fail(RunOutcome.BudgetExceeded, ErrorCodes.BudgetExceeded, overBudget, Run.CurrentPhase.Key);
-            return;
-        }
-
-        if (phase == Run.CurrentPhase && phase.OpenAttempt is { } open && open.Attempt == child.Attempt)
-        {
-            AdvanceChildren(open);
-        }
+        return phase == Run.CurrentPhase && phase.OpenAttempt?.Attempt == child.Attempt;
     }
 
     /// <summary>

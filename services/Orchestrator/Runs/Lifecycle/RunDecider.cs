@@ -84,8 +84,8 @@ public sealed partial class RunDecider
             case RetryRun retry:
                 Retry(retry);
                 break;
-            case ChildRunFinished child:
-                ChildFinished(child);
+            case ChildRunsFinished children:
+                ChildrenFinished(children);
                 break;
             default:
                 throw new ArgumentException($"{Input.Message.GetType().Name} is no input of the run lifecycle.", nameof(Input));
@@ -113,8 +113,13 @@ public sealed partial class RunDecider
             case RetryBackoffElapsed m:
                 Ignore(reason, m.PhaseKey, m.Attempt);
                 break;
-            case ChildRunFinished m:
-                Ignore(reason, details: new JsonObject { ["childRunId"] = m.ChildRunId.ToString(), ["childState"] = RunStates.ToJson(m.State) });
+            case ChildRunsFinished m:
+                foreach (var child in m.Children)
+                {
+                    Ignore(reason, details: new JsonObject { ["childRunId"] = child.ChildRunId.ToString(), ["childState"] = RunStates.ToJson(child.State) },
+                        part: child.ChildRunId.ToString());
+                }
+
                 break;
             default:
                 Ignore(reason);
@@ -123,7 +128,12 @@ public sealed partial class RunDecider
     }
 
     /// <summary>A message for an attempt, approval or timer the run no longer waits on: recorded, otherwise ignored.</summary>
-    private void Ignore(string reason, string? phaseKey = null, int? attempt = null, Guid? executionId = null, JsonObject? details = null)
+    /// <remarks>
+    /// <paramref name="part"/> names what was ignored when one message carries several things (the children of a
+    /// <see cref="ChildRunsFinished"/>), so each is recorded under an idempotency key of its own.
+    /// </remarks>
+    private void Ignore(
+        string reason, string? phaseKey = null, int? attempt = null, Guid? executionId = null, JsonObject? details = null, string? part = null)
     {
         var payload = new JsonObject
         {
@@ -139,7 +149,8 @@ public sealed partial class RunDecider
             payload[name] = value?.DeepClone();
         }
 
-        Record(RunEventTypes.MessageIgnored, payload, Input.MessageId is { } messageId ? $"ignored:{messageId}" : $"ignored:at:{Run.EventSeq}.{_effects.Count}");
+        var key = Input.MessageId is { } messageId ? $"ignored:{messageId}" : $"ignored:at:{Run.EventSeq}.{_effects.Count}";
+        Record(RunEventTypes.MessageIgnored, payload, part is null ? key : $"{key}:{part}");
     }
 
     /// <summary>

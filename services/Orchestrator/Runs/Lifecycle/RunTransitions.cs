@@ -110,7 +110,7 @@ public static class RunTransitions
         new(RunState.Running, typeof(PhaseTimedOut),
             [RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, RunOutcome.BudgetExceeded]),
         new(RunState.Running, typeof(RetryBackoffElapsed), [RunOutcome.RetryDispatched, .. s_dispatch]),
-        new(RunState.Running, typeof(ChildRunFinished),
+        new(RunState.Running, typeof(ChildRunsFinished),
             [RunOutcome.ChildFinished, RunOutcome.RepairsUsedUp, RunOutcome.RetryScheduled, RunOutcome.RetriesUsedUp, .. s_dispatch]),
         new(RunState.AwaitingApproval, typeof(ApprovalDecided),
             [RunOutcome.ApprovalRequested, RunOutcome.PhaseDispatched, RunOutcome.LastPhaseAccepted,

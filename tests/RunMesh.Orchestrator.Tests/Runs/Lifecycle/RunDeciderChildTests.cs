@@ -51,6 +51,36 @@ public sealed class RunDeciderChildTests
     }
 
     [Fact]
+    public void Ends_gathered_into_one_batch_are_each_recorded_and_the_next_children_start_once_for_all_of_them()
+    {
+        var run = RunningChildren(maxParallel: 2, ["a", "b", "c", "d"]);
+        var (first, second) = (RunningChildrenOf(run)[0], RunningChildrenOf(run)[1]);
+
+        var decision = Step(run, ChildrenEnded(run, EndOf(run, first), EndOf(run, second)));
+
+        decision.Outcome.ShouldBe(RunOutcome.ChildFinished);
+        EventTypes(decision).Count(t => t == RunEventTypes.ChildFinished).ShouldBe(2);
+        Published<StartRun>(decision).Select(s => s.Inputs["title"]!.GetValue<string>()).ShouldBe(["c", "d"]);
+        run.Usage.InputTokens.ShouldBe(20);
+    }
+
+    [Fact]
+    public void A_batch_holding_every_remaining_end_and_a_repeated_one_completes_the_phase_once_and_records_the_repeat_as_ignored()
+    {
+        var run = RunningChildren(maxParallel: 2, ["a", "b"]);
+        var (first, second) = (RunningChildrenOf(run)[0], RunningChildrenOf(run)[1]);
+        Step(run, ChildEnded(run, first));
+
+        var decision = Step(run, ChildrenEnded(run, EndOf(run, first), EndOf(run, second)));
+
+        decision.Outcome.ShouldBe(RunOutcome.LastPhaseAccepted);
+        EventTypes(decision).Count(t => t == RunEventTypes.ChildFinished).ShouldBe(1);
+        EventTypes(decision).Count(t => t == RunEventTypes.MessageIgnored).ShouldBe(1);
+        run.Usage.InputTokens.ShouldBe(20);
+        run.Outputs["chapters"]!["items"]!.AsArray().Count.ShouldBe(2);
+    }
+
+    [Fact]
     public void A_failed_child_fails_the_attempt_once_all_have_ended_and_the_retry_starts_only_its_index()
     {
         var run = RunningChildren(maxParallel: 3, ["a", "b", "c"]);

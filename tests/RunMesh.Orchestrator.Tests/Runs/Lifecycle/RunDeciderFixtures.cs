@@ -210,8 +210,17 @@ internal static class RunDeciderFixtures
     public static List<ChildRecord> RunningChildrenOf(RunRecord run) =>
         run.CurrentPhase.Children.Where(c => c.State == RunState.Running).ToList();
 
-    /// <summary>What the end of <paramref name="child"/> tells its parent.</summary>
-    public static ChildRunFinished ChildEnded(
+    /// <summary>What the end of <paramref name="child"/> tells its parent, alone in its batch.</summary>
+    public static ChildRunsFinished ChildEnded(
+        RunRecord run, ChildRecord child, RunState state = RunState.Completed, string? code = null, Usage? usage = null, string? inputsDigest = null) =>
+        ChildrenEnded(run, EndOf(run, child, state, code, usage, inputsDigest));
+
+    /// <summary>The ends of several children, gathered into one batch as the batcher gathers them.</summary>
+    public static ChildRunsFinished ChildrenEnded(RunRecord run, params ChildRunFinished[] ends) =>
+        new() { RunId = run.CorrelationId, Children = ends };
+
+    /// <summary>The end of <paramref name="child"/>.</summary>
+    public static ChildRunFinished EndOf(
         RunRecord run, ChildRecord child, RunState state = RunState.Completed, string? code = null, Usage? usage = null, string? inputsDigest = null)
     {
         var artifact = state == RunState.Completed ? new JsonObject { ["text"] = $"chapter {child.Index}" } : null;
