@@ -54,6 +54,14 @@ internal sealed class BenchmarkArguments
                      --rounds N          measured rounds, each both sides, alternating which goes first (default 5)
                      --warmup N          unmeasured rounds first (default 1)
                      --out FILE          write the results as JSON
+
+          study    one study of N runs of a one-phase 0 ms mock template (a grid: conditions × replicates) started with
+                   one POST /api/studies: none lost, the planner's memory (start/peak/end) and its CPU per run against
+                   the rest of the mesh's
+                     --runs N            runs in the study (default 10000, at most 10000)
+                     --parallelism N     the study's runs in flight (default 64, at most 256)
+                     --warmup N          runs of an unmeasured study first (default 200; 0 for none)
+                     --out FILE          write the results as JSON
         """;
 
     private readonly Dictionary<string, string> _flags;

@@ -3,9 +3,10 @@ using RunMesh.Benchmarks.FanOut;
 using RunMesh.Benchmarks.Gateway;
 using RunMesh.Benchmarks.Outbox;
 using RunMesh.Benchmarks.Runs;
+using RunMesh.Benchmarks.Studies;
 
 var arguments = BenchmarkArguments.Parse(args);
-if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs" or "fanout"))
+if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs" or "fanout" or "study"))
 {
     Console.Error.WriteLine(BenchmarkArguments.Usage);
     return 2;
@@ -25,6 +26,7 @@ try
         "outbox" => await OutboxBenchmark.RunAsync(OutboxSettings.From(arguments), cancellation.Token),
         "gateway" => await GatewayBenchmark.RunAsync(GatewaySettings.From(arguments), cancellation.Token),
         "fanout" => await FanOutBenchmark.RunAsync(FanOutSettings.From(arguments), cancellation.Token),
+        "study" => await StudyBenchmark.RunAsync(StudySettings.From(arguments), cancellation.Token),
         _ => await RunsBenchmark.RunAsync(RunsSettings.From(arguments), cancellation.Token),
     };
 }
