@@ -108,6 +108,8 @@ public static class MeshServices
         consumer.GetInterfaces()
             .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IConsumer<>))
             .Select(i => i.GetGenericArguments()[0])
+            // A batch consumer (IConsumer<Batch<T>>) reads T from its queue.
+            .Select(m => m.IsGenericType && m.GetGenericTypeDefinition() == typeof(Batch<>) ? m.GetGenericArguments()[0] : m)
             .ToList();
 
     /// <summary>The routes of every <c>Map…Api</c> feature the service's assembly declares (health, metrics and OpenAPI are common to all).</summary>

@@ -34,7 +34,7 @@ internal static class PlannerExtensions
             bus.AddPostgresOutbox<PlannerDbContext>(outbox => outbox.UseBusOutbox());
             bus.AddConfigureEndpointsCallback((context, _, endpoint) => endpoint.UsePostgresOutbox<PlannerDbContext>(context));
             bus.AddConsumer<StartStudyConsumer>().Endpoint(e => e.Name = StartStudyConsumer.EndpointName);
-            bus.AddConsumer<StudyRunFinishedRelay>().Endpoint(e => e.Name = StudyRunFinishedRelay.EndpointName);
+            bus.AddConsumer<StudyRunFinishedRelay>((_, c) => c.Options<BatchOptions>(StudyRunFinishedRelay.Configure)).Endpoint(e => e.Name = StudyRunFinishedRelay.EndpointName);
             bus.AddSagaStateMachine<StudyStateMachine, StudyRecord>()
                 .Endpoint(e => e.Name = StudiesEndpoint)
                 .PostgresRepository(r => r.ExistingDbContext<PlannerDbContext>());

@@ -15,16 +15,39 @@ namespace RunMesh.Planner.Studies;
 /// </summary>
 public sealed partial class StudyProgress(PlannerDbContext db, TimeProvider clock, ILogger<StudyProgress> logger)
 {
-    /// <summary>A run of the study ended.</summary>
-    public async Task RunEndedAsync(StudyRecord study, StudyRunEnded message, IPublishEndpoint publish, CancellationToken cancellationToken)
+    /// <summary>Runs of the study ended: each is recorded, then the next runs start (once for all of them).</summary>
+    public async Task RunsEndedAsync(StudyRecord study, IReadOnlyList<StudyRunEnded> ends, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        var run = await db.StudyRuns.SingleOrDefaultAsync(r => r.RunId == message.RunId && r.StudyId == study.CorrelationId, cancellationToken);
-        if (run is null || run.State != StudyRunStates.Running)
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(ends);
+        var ids = ends.Select(e => e.RunId).Distinct().ToList();
+        var runs = await db.StudyRuns
+            .Where(r => r.StudyId == study.CorrelationId && ids.Contains(r.RunId))
+            .ToDictionaryAsync(r => r.RunId, cancellationToken);
+        var anyFailed = false;
+        foreach (var end in ends)
         {
-            LogIgnored(logger, message.RunId, study.CorrelationId, run?.State ?? "not planned");
-            return;
+            if (!runs.TryGetValue(end.RunId, out var run) || run.State != StudyRunStates.Running)
+            {
+                LogIgnored(logger, end.RunId, study.CorrelationId, run?.State ?? "not planned");
+                continue;
+            }
+
+            Record(study, run, end);
+            anyFailed |= run.State == StudyRunStates.Failed;
         }
 
+        if (study.StoppingAs is null && anyFailed && study.FailFast)
+        {
+            await StopAsync(study, StudyState.Failed, "failFast: a run failed", publish, cancellationToken);
+        }
+
+        await StartNextAsync(study, publish, cancellationToken);
+    }
+
+    /// <summary>Records the end of <paramref name="run"/>: its row, the study's counts and usage, and a <c>run.finished</c> event.</summary>
+    private void Record(StudyRecord study, StudyRunRow run, StudyRunEnded message)
+    {
         run.State = message.State switch
         {
             RunState.Completed => StudyRunStates.Completed,
@@ -66,13 +89,6 @@ public sealed partial class StudyProgress(PlannerDbContext db, TimeProvider cloc
             ["errorCode"] = run.ErrorCode,
             ["counts"] = CountsJson(study),
         });
-
-        if (study.StoppingAs is null && run.State == StudyRunStates.Failed && study.FailFast)
-        {
-            await StopAsync(study, StudyState.Failed, "failFast: a run failed", publish, cancellationToken);
-        }
-
-        await StartNextAsync(study, publish, cancellationToken);
     }
 
     /// <summary>A cancel of the study: no run starts any more, running runs are cancelled, and the study ends once they have.</summary>

@@ -6,7 +6,7 @@ namespace RunMesh.Planner.Studies;
 /// <summary>
 /// A study's life: <c>Running → Completed | Failed | Cancelled | BudgetExhausted</c>. Admission (the API and
 /// <see cref="StartStudy"/>) creates or resumes the study and starts its first runs; here the end of each of its runs
-/// (<see cref="StudyRunEnded"/>, relayed from <see cref="RunFinished"/> by <see cref="StudyRunFinishedRelay"/>) and
+/// (<see cref="StudyRunsEnded"/>, relayed in batches from <see cref="RunFinished"/> by <see cref="StudyRunFinishedRelay"/>) and
 /// each <see cref="CancelStudy"/> are handed to <see cref="StudyProgress"/> under the study row's lock. Terminal states keep
 /// the row: a study that did not complete can be resumed.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class StudyStateMachine : MassTransitStateMachine<StudyRecord>
             When(RunEnded).ThenAsync(async context =>
             {
                 var progress = context.GetServiceOrCreateInstance<StudyProgress>();
-                await progress.RunEndedAsync(context.Saga, context.Message, context, context.CancellationToken);
+                await progress.RunsEndedAsync(context.Saga, context.Message.Runs, context, context.CancellationToken);
             }),
             When(CancelRequested).ThenAsync(async context =>
             {
@@ -42,7 +42,7 @@ public sealed class StudyStateMachine : MassTransitStateMachine<StudyRecord>
 
     public State BudgetExhausted { get; private set; } = null!;
 
-    public Event<StudyRunEnded> RunEnded { get; private set; } = null!;
+    public Event<StudyRunsEnded> RunEnded { get; private set; } = null!;
 
     public Event<CancelStudy> CancelRequested { get; private set; } = null!;
 }

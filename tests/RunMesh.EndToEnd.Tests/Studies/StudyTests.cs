@@ -22,6 +22,7 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
     [Fact]
     public async Task A_grid_runs_every_condition_and_replicate_under_its_parallelism_with_statistics_and_results_that_match_the_runs()
     {
+        var batch = Unique();
         var definition = $$"""
             name: grid-{{Unique()}}
             template: {{StudiesFixture.Echo}}
@@ -32,7 +33,7 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
             replicates: 3
             seed: 7
             parallelism: 2
-            labels: { team: research }
+            labels: { team: research, batch: "{{batch}}" }
             """;
 
         var studyId = await fixture.StartAsync(definition);
@@ -92,6 +93,19 @@ public sealed class StudyTests(StudiesFixture fixture) : IClassFixture<StudiesFi
         }
 
         rows.ShouldBe(18);
+
+        (await ListedAsync($"label=batch:{batch}")).ShouldBe([studyId.ToString()]);
+        (await ListedAsync($"label=batch:{batch}&label=team:research&state=completed")).ShouldBe([studyId.ToString()]);
+        (await ListedAsync($"label=batch:{batch}&label=team:other")).ShouldBeEmpty();
+    }
+
+    private async Task<List<string>> ListedAsync(string query)
+    {
+        using var viewer = Mesh.GatewayClient("viewer");
+        using var response = await viewer.GetAsync($"/api/studies?{query}");
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
+        return [.. JsonNode.Parse(body)!["items"]!.AsArray().Select(i => i!["studyId"]!.GetValue<string>())];
     }
 
     [Fact]

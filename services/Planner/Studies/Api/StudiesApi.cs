@@ -157,7 +157,7 @@ internal static class StudiesApi
             return InvalidRequest("Query parameter 'cursor' is not a cursor this API returned.");
         }
 
-        var labels = new List<Dictionary<string, string>>();
+        var query = db.Studies.AsNoTracking();
         foreach (var pair in label ?? [])
         {
             var colon = pair.IndexOf(':', StringComparison.Ordinal);
@@ -166,20 +166,16 @@ internal static class StudiesApi
                 return InvalidRequest($"Query parameter 'label' must be key:value (got '{pair}').");
             }
 
-            labels.Add(new Dictionary<string, string> { [pair[..colon]] = pair[(colon + 1)..] });
+            // Containment on the jsonb column, answered by its GIN index; each label narrows the query further.
+            var contained = new JsonObject { [pair[..colon]] = pair[(colon + 1)..] }.ToJsonString();
+            var labelled = db.Studies.FromSql($"SELECT * FROM studies WHERE labels @> {contained}::jsonb").Select(s => s.CorrelationId);
+            query = query.Where(s => labelled.Contains(s.CorrelationId));
         }
 
-        var query = db.Studies.AsNoTracking();
         if (wanted is { } w)
         {
             var name = w.ToString();
             query = query.Where(s => s.CurrentState == name);
-        }
-
-        foreach (var one in labels)
-        {
-            var (key, value) = one.Single();
-            query = query.Where(s => s.Labels.ContainsKey(key) && s.Labels[key] == value);
         }
 
         if (after is { } a)
