@@ -81,8 +81,21 @@ internal sealed class FanOutSides(
     private async Task<TimeSpan> MeasureAsync(string label, int expected, Func<CancellationToken, Task> start, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var completed = WaitUntilCompletedAsync(label, expected, started, cancellationToken);
-        await start(cancellationToken);
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var completed = WaitUntilCompletedAsync(label, expected, started, poll.Token);
+        try
+        {
+            await start(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Stop the poller (it shares the database connection) before the error leaves: the mesh's disposal follows.
+            Console.Error.WriteLine($"starting the runs labelled {label} failed: {exception.Message}");
+            await poll.CancelAsync();
+            await completed.ContinueWith(_ => { }, TaskScheduler.Default);
+            throw;
+        }
+
         await completed;
         var elapsed = Stopwatch.GetElapsedTime(started);
         await Eventually.UntilAsync(
