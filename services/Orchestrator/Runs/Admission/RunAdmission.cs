@@ -93,6 +93,11 @@ public sealed class RunAdmission(
         var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         await using (transaction)
         {
+            if (lineage.ParentRunId is { } parentRunId && await ParentEndedAsync(start.ParentRunId!.Value, parentRunId, cancellationToken) is { } ended)
+            {
+                return new AdmissionOutcome.Refused(ErrorCodes.ParentRunEnded, [ended]);
+            }
+
             var claimed = await journal.ClaimInputBundleAsync(inputBundleHash, start.RunId, cancellationToken);
             if (!claimed && !start.Options.Force)
             {
@@ -134,31 +139,29 @@ public sealed class RunAdmission(
     /// <summary>
     /// Where a child run sits: one below its parent, which must exist and must not have ended without completing. The
     /// depth limit is the lower of the parent's <c>maxDepth</c> and the child's, so a subtree can tighten the limit but
-    /// never widen it (the root's default is 3: runs at depth 0–3, a fourth level is refused). The parent's row is read
-    /// under a share lock: a cancel of the parent either comes after this child exists (and cancels it) or before (and
-    /// this child is refused), so no child starts after its parent was cancelled.
+    /// never widen it (the root's default is 3: runs at depth 0–3, a fourth level is refused). Read without a lock; the
+    /// transaction that creates the child checks the parent's state again under one (<see cref="ParentEndedAsync"/>).
     /// </summary>
-    private async Task<(int Depth, string? Code, ValidationProblem? Problem)> LineageAsync(StartRun start, CancellationToken cancellationToken)
+    private async Task<(int Depth, string? Code, ValidationProblem? Problem, Guid? ParentRunId)> LineageAsync(StartRun start, CancellationToken cancellationToken)
     {
         if (start.ParentRunId is not { } parentId)
         {
-            return (0, null, null);
+            return (0, null, null, null);
         }
 
         var parentRunId = await FindExistingAsync(parentId, cancellationToken);
         var parentRow = parentRunId is null
             ? null
-            : await EntityFrameworkQueryableExtensions.SingleAsync(
-                db.Runs.FromSqlInterpolated($"SELECT *, xmin FROM runs WHERE run_id = {parentRunId} FOR SHARE").AsNoTracking(), cancellationToken);
+            : await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == parentRunId, cancellationToken);
         if (parentRow is null)
         {
-            return (0, ErrorCodes.ParentRunNotFound, new ValidationProblem("$.parentRunId", $"there is no run {parentId}"));
+            return (0, ErrorCodes.ParentRunNotFound, new ValidationProblem("$.parentRunId", $"there is no run {parentId}"), null);
         }
 
         if (parentRow.State is RunState.Failed or RunState.Cancelled or RunState.Aborted)
         {
             return (0, ErrorCodes.ParentRunEnded,
-                new ValidationProblem("$.parentRunId", $"run {parentId} is {RunStates.ToJson(parentRow.State)}; a child cannot start under it"));
+                new ValidationProblem("$.parentRunId", $"run {parentId} is {RunStates.ToJson(parentRow.State)}; a child cannot start under it"), null);
         }
 
         var parent = parentRow.Definition;
@@ -166,8 +169,24 @@ public sealed class RunAdmission(
         var depth = parent.Depth + 1;
         var limit = Math.Min(parent.Options.MaxDepth, start.Options.MaxDepth);
         return depth > limit
-            ? (depth, ErrorCodes.MaxDepthExceeded, new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"))
-            : (depth, null, null);
+            ? (depth, ErrorCodes.MaxDepthExceeded, new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"), null)
+            : (depth, null, null, parentRow.CorrelationId);
+    }
+
+    /// <summary>
+    /// The parent's state under a share lock, taken in the transaction that creates the child, as late as it can be (the
+    /// lock waits for, and holds off, the parent's saga passes): a cancel of the parent either comes after this child
+    /// exists (and cancels it) or before (and this child is refused), so no child starts after its parent was cancelled.
+    /// </summary>
+    private async Task<ValidationProblem?> ParentEndedAsync(Guid parentId, Guid parentRunId, CancellationToken cancellationToken)
+    {
+        var state = await db.Database
+            .SqlQuery<string>($"SELECT state AS \"Value\" FROM runs WHERE run_id = {parentRunId} FOR SHARE")
+            .SingleAsync(cancellationToken);
+        var parentState = RunStates.Of(state);
+        return parentState is RunState.Failed or RunState.Cancelled or RunState.Aborted
+            ? new ValidationProblem("$.parentRunId", $"run {parentId} is {RunStates.ToJson(parentState)}; a child cannot start under it")
+            : null;
     }
 
     private static Task CommitAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? own, CancellationToken cancellationToken) =>
