@@ -8,6 +8,7 @@ using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Correlation;
 using RunMesh.Hosting.Health;
 using RunMesh.Hosting.Identity;
+using RunMesh.Hosting.Problems;
 using RunMesh.Hosting.Telemetry;
 
 namespace RunMesh.Hosting;
@@ -33,6 +34,7 @@ public static class ServiceDefaults
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<UnhandledExceptionProblems>();
         // Every log line carries its scopes: the correlation id, and the trace/span of the request or message.
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
@@ -67,6 +69,7 @@ public static class ServiceDefaults
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseExceptionHandler();
         app.UseCorrelationId();
         app.UseAuthentication();
         app.UseAuthorization();
