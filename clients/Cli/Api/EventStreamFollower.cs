@@ -26,6 +26,9 @@ internal sealed class EventStreamFollower(MeshClient client, string path)
     /// <summary>How often the stream was opened again after a drop.</summary>
     public int Reconnects { get; private set; }
 
+    /// <summary>Told each time the stream dropped and is opened again (with the last event id), for a note on stderr.</summary>
+    public Action<long>? OnReconnect { get; init; }
+
     /// <summary>Follows the stream until the server ends it and <paramref name="isFinished"/> agrees.</summary>
     public async Task FollowAsync(Func<StreamEvent, Task> onEvent, Func<CancellationToken, Task<bool>> isFinished, CancellationToken cancellationToken)
     {
@@ -54,6 +57,7 @@ internal sealed class EventStreamFollower(MeshClient client, string path)
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
                 Reconnects++;
+                OnReconnect?.Invoke(LastEventId);
                 continue;
             }
 

@@ -18,7 +18,10 @@ internal static class RunWatch
     {
         var escaped = Uri.EscapeDataString(runId);
         var run = (await client.GetAsync($"/api/runs/{escaped}", cancellationToken)).Object;
-        var follower = new EventStreamFollower(client, $"/api/runs/{escaped}/events/stream");
+        var follower = new EventStreamFollower(client, $"/api/runs/{escaped}/events/stream")
+        {
+            OnReconnect = last => Terminal.Error($"runmesh: the event stream dropped; reconnecting after event {last}"),
+        };
         JsonObject? final = null;
 
         async Task<bool> IsFinished(CancellationToken token)

@@ -18,7 +18,10 @@ internal static class StudyWatch
         var path = $"/api/studies/{Uri.EscapeDataString(studyId)}";
         var study = (await client.GetAsync(path, cancellationToken)).Object;
         var planned = study["plannedRuns"]?.GetValue<int>() ?? 0;
-        var follower = new EventStreamFollower(client, $"{path}/events/stream");
+        var follower = new EventStreamFollower(client, $"{path}/events/stream")
+        {
+            OnReconnect = last => Terminal.Error($"runmesh: the event stream dropped; reconnecting after event {last}"),
+        };
         var rate = new FinishRate(Ended(study["counts"]));
         JsonObject? final = null;
 
