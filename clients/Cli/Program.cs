@@ -1,0 +1,5 @@
+using RunMesh.Cli;
+using RunMesh.Cli.Output;
+
+Terminal.Configure();
+return await CommandLine.RunAsync(args);
