@@ -25,4 +25,10 @@ public sealed record PhaseSummary
 
     /// <summary>Every attempt of the phase, in attempt order. Default empty.</summary>
     public IReadOnlyList<AttemptSummary> Attempts { get; init; } = [];
+
+    /// <summary>
+    /// Every approval decision applied at the phase's gates, in the order they were applied (across retries of the run).
+    /// Default empty (also from an older orchestrator, which did not send them).
+    /// </summary>
+    public IReadOnlyList<ApprovalSummary> Approvals { get; init; } = [];
 }

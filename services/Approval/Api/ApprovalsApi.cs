@@ -11,7 +11,7 @@ using RunMesh.Hosting.Problems;
 namespace RunMesh.Approval.Api;
 
 /// <summary>
-/// <c>GET /api/approvals</c> (a page, oldest first), <c>GET /api/approvals/{id}</c> and
+/// <c>GET /api/approvals</c> (a page, oldest first or with <c>order=newest</c> newest first), <c>GET /api/approvals/{id}</c> and
 /// <c>POST /api/approvals/{id}/decision</c>; all for the approver role.
 /// </summary>
 public static class ApprovalsApi
@@ -21,7 +21,7 @@ public static class ApprovalsApi
     {
         var approvals = endpoints.MapGroup("/api/approvals").WithTags("Approvals").RequireAuthorization(Roles.Approver);
         approvals.MapGet("/", ListAsync).WithName("ListApprovals")
-            .WithSummary("Approval requests, oldest first; filter by state and run, page with limit and cursor.");
+            .WithSummary("Approval requests, oldest first (order=newest: newest first); filter by state and run, page with limit and cursor.");
         approvals.MapGet("/{requestId}", GetAsync).WithName("GetApproval")
             .WithSummary("One approval request with its artifact preview and digest.");
         approvals.MapPost("/{requestId}/decision", DecideAsync).WithName("DecideApproval")
@@ -40,8 +40,14 @@ public static class ApprovalsApi
     }
 
     private static async Task<Results<Ok<ApprovalPage>, ProblemHttpResult>> ListAsync(
-        string? state, string? runId, string? limit, string? cursor, ApprovalDbContext db, CancellationToken cancellationToken)
+        string? state, string? runId, string? order, string? limit, string? cursor, ApprovalDbContext db, CancellationToken cancellationToken)
     {
+        if (order is not null and not (ApprovalCursor.Oldest or ApprovalCursor.Newest))
+        {
+            return InvalidRequest($"Query parameter 'order' must be {ApprovalCursor.Oldest} (the default) or {ApprovalCursor.Newest}.");
+        }
+
+        var newest = order == ApprovalCursor.Newest;
         if (state is not null && !ApprovalStates.All.Contains(state))
         {
             return InvalidRequest($"Query parameter 'state' must be one of {string.Join(", ", ApprovalStates.All)}.");
@@ -65,13 +71,24 @@ public static class ApprovalsApi
             return InvalidRequest($"Query parameter 'limit' must be an integer from 1 to {ApprovalLimits.MaxPageSize}.");
         }
 
-        long after = 0;
-        if (cursor is not null && !ApprovalCursor.TryDecode(cursor, out after))
+        long? after = null;
+        if (cursor is not null)
         {
-            return InvalidRequest("Query parameter 'cursor' is not a cursor this API gave out (use nextCursor of the previous page).");
+            if (!ApprovalCursor.TryDecode(cursor, newest, out var seq))
+            {
+                return InvalidRequest(
+                    "Query parameter 'cursor' is not a cursor this API gave out for this order (use nextCursor of the previous page, with the same order).");
+            }
+
+            after = seq;
         }
 
-        var query = db.Requests.AsNoTracking().Where(r => r.Seq > after);
+        var query = db.Requests.AsNoTracking();
+        if (after is { } position)
+        {
+            query = newest ? query.Where(r => r.Seq < position) : query.Where(r => r.Seq > position);
+        }
+
         if (state is not null)
         {
             query = query.Where(r => r.State == state);
@@ -82,9 +99,9 @@ public static class ApprovalsApi
             query = query.Where(r => r.RunId == run);
         }
 
-        var rows = await query.OrderBy(r => r.Seq).Take(pageSize + 1).ToListAsync(cancellationToken);
+        var rows = await (newest ? query.OrderByDescending(r => r.Seq) : query.OrderBy(r => r.Seq)).Take(pageSize + 1).ToListAsync(cancellationToken);
         var page = rows.Take(pageSize).ToList();
-        var next = rows.Count > pageSize ? ApprovalCursor.Encode(page[^1].Seq) : null;
+        var next = rows.Count > pageSize ? ApprovalCursor.Encode(page[^1].Seq, newest) : null;
         return TypedResults.Ok(new ApprovalPage([.. page.Select(r => ApprovalView.Of(r))], next));
     }
 
@@ -168,17 +185,28 @@ public static class ApprovalsApi
         TypedResults.Problem(ProblemResponses.Create(status, code, title, detail));
 }
 
-/// <summary>The list cursor: opaque to clients, the last <c>seq</c> of the previous page underneath.</summary>
+/// <summary>
+/// The list cursor: opaque to clients, the last <c>seq</c> of the previous page underneath, and which way the list runs
+/// (a cursor of one order is refused for the other: it would skip or repeat requests).
+/// </summary>
 internal static class ApprovalCursor
 {
-    private const string Prefix = "a1.";
+    /// <summary>The default order: oldest first (by when the request was stored).</summary>
+    public const string Oldest = "oldest";
 
-    public static string Encode(long seq) => Prefix + seq.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Newest first: what an inbox shows.</summary>
+    public const string Newest = "newest";
 
-    public static bool TryDecode(string cursor, out long seq)
+    private const string OldestPrefix = "a1.";
+    private const string NewestPrefix = "d1.";
+
+    public static string Encode(long seq, bool newest) => (newest ? NewestPrefix : OldestPrefix) + seq.ToString(CultureInfo.InvariantCulture);
+
+    public static bool TryDecode(string cursor, bool newest, out long seq)
     {
         seq = 0;
-        return cursor.StartsWith(Prefix, StringComparison.Ordinal)
-            && long.TryParse(cursor.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out seq);
+        var prefix = newest ? NewestPrefix : OldestPrefix;
+        return cursor.StartsWith(prefix, StringComparison.Ordinal)
+            && long.TryParse(cursor.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out seq);
     }
 }

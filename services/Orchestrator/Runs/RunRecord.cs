@@ -208,6 +208,9 @@ public sealed class PhaseProgress
     /// <summary>For a <c>run</c> phase: every child run its attempts started, in the order they were started.</summary>
     public List<ChildRecord> Children { get; set; } = [];
 
+    /// <summary>Every approval decision applied at the phase's gates, in order (kept across retries of the run, like the attempts).</summary>
+    public List<ApprovalSummary> Approvals { get; set; } = [];
+
     /// <summary>The attempt still waiting for its outcome, if any.</summary>
     [JsonIgnore]
     public AttemptRecord? OpenAttempt => Attempts.Count > 0 && Attempts[^1].Outcome is null ? Attempts[^1] : null;

@@ -148,14 +148,20 @@ public sealed class TemplateRegistry(OrchestratorDbContext db, TimeProvider cloc
 
     /// <summary>
     /// Up to <paramref name="limit"/> templates, newest first (by registration time, then name and version, descending),
-    /// after <paramref name="after"/> when given; <see cref="TemplatePage.NextCursor"/> continues when more remain.
+    /// after <paramref name="after"/> when given, only the versions of <paramref name="name"/> when given;
+    /// <see cref="TemplatePage.NextCursor"/> continues when more remain.
     /// </summary>
-    public async Task<TemplatePage> ListAsync(int limit, TemplateCursor? after, CancellationToken cancellationToken)
+    public async Task<TemplatePage> ListAsync(int limit, TemplateCursor? after, string? name, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPageSize);
 
         var query = db.Templates.AsNoTracking();
+        if (name is not null)
+        {
+            query = query.Where(t => t.Name == name);
+        }
+
         if (after is { } cursor)
         {
             query = query.Where(t => t.CreatedAt < cursor.CreatedAt

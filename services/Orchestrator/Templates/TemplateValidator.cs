@@ -433,6 +433,9 @@ public static partial class TemplateValidator
     private static bool IsString(JsonNode? node, string expected) =>
         FieldReader.IsString(node, out var value) && string.Equals(value, expected, StringComparison.Ordinal);
 
+    /// <summary>Whether <paramref name="name"/> can be a template's name (<c>^[a-z][a-z0-9-]{0,62}$</c>).</summary>
+    public static bool IsTemplateName(string name) => TemplateNamePattern().IsMatch(name);
+
     [GeneratedRegex("^[a-z][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex TemplateNamePattern();
 

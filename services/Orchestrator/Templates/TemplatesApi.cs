@@ -43,7 +43,7 @@ public static class TemplatesApi
 
         api.MapGet("/", ListAsync)
             .WithName("ListTemplates")
-            .WithSummary("List registered templates, newest first")
+            .WithSummary("List registered templates, newest first; ?name= lists the versions of one template")
             .RequireAuthorization(Roles.Viewer)
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -89,8 +89,16 @@ public static class TemplatesApi
     }
 
     private static async Task<Results<Ok<TemplatePage>, ProblemHttpResult>> ListAsync(
-        string? limit, string? cursor, TemplateRegistry registry, CancellationToken cancellationToken)
+        string? name, string? limit, string? cursor, TemplateRegistry registry, CancellationToken cancellationToken)
     {
+        if (name is not null && !TemplateValidator.IsTemplateName(name))
+        {
+            return Problem(
+                StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request",
+                "Query parameter 'name' must be a template name: 1 to 63 lower-case letters, digits and '-', starting with a letter "
+                + "(no version: every version of the name is listed).");
+        }
+
         var size = TemplateRegistry.DefaultPageSize;
         if (limit is not null
             && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > TemplateRegistry.MaxPageSize))
@@ -113,7 +121,7 @@ public static class TemplatesApi
             after = decoded;
         }
 
-        return TypedResults.Ok(await registry.ListAsync(size, after, cancellationToken));
+        return TypedResults.Ok(await registry.ListAsync(size, after, name, cancellationToken));
     }
 
     private static async Task<Results<Ok<TemplateDetails>, ProblemHttpResult>> GetAsync(

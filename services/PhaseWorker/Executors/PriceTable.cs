@@ -8,7 +8,9 @@ internal sealed partial class PriceTable(IOptions<PhaseWorkerOptions> options, I
 {
     /// <summary>
     /// The usage of <paramref name="inputTokens"/> and <paramref name="outputTokens"/> on <paramref name="model"/>.
-    /// A model without a configured price costs nothing (and is logged), so a missing price never fails a phase.
+    /// A model without a configured price costs nothing (and is logged), so a missing price never fails a phase. The cost
+    /// is rounded to the micro-dollar (<see cref="Usage.CostDecimalPlaces"/>, half away from zero), so every cost and
+    /// every sum of costs has at most six decimal places.
     /// </summary>
     public Usage For(string model, long inputTokens, long outputTokens)
     {
@@ -22,7 +24,10 @@ internal sealed partial class PriceTable(IOptions<PhaseWorkerOptions> options, I
         {
             InputTokens = inputTokens,
             OutputTokens = outputTokens,
-            CostUsd = (inputTokens * price.InputPer1kTokens / 1000m) + (outputTokens * price.OutputPer1kTokens / 1000m),
+            CostUsd = Math.Round(
+                (inputTokens * price.InputPer1kTokens / 1000m) + (outputTokens * price.OutputPer1kTokens / 1000m),
+                Usage.CostDecimalPlaces,
+                MidpointRounding.AwayFromZero),
         };
     }
 

@@ -11,8 +11,11 @@ namespace RunMesh.Report.Reports;
 /// </summary>
 public sealed record RunManifest(JsonObject Document, string Digest)
 {
-    /// <summary>Bumped when the manifest's shape changes, so readers can tell versions apart.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// Bumped when the manifest's shape changes, so readers can tell versions apart: 2 added each phase's
+    /// <c>approvals</c> (who decided what at its gates, and when).
+    /// </summary>
+    public const int FormatVersion = 2;
 
     /// <summary>Builds the manifest of <paramref name="finished"/>.</summary>
     public static RunManifest From(RunFinished finished)
@@ -76,6 +79,7 @@ public sealed record RunManifest(JsonObject Document, string Digest)
         ["schemaDigest"] = phase.SchemaDigest,
         ["artifactDigest"] = phase.ArtifactDigest,
         ["attempts"] = new JsonArray(phase.Attempts.OrderBy(a => a.Attempt).Select(Attempt).ToArray<JsonNode?>()),
+        ["approvals"] = new JsonArray(phase.Approvals.Select(Approval).ToArray<JsonNode?>()),
     };
 
     private static JsonObject Attempt(AttemptSummary attempt) => new()
@@ -88,6 +92,19 @@ public sealed record RunManifest(JsonObject Document, string Digest)
         ["endedAt"] = Timestamp(attempt.EndedAt),
         ["durationMs"] = (long)Math.Max(0, (attempt.EndedAt - attempt.StartedAt).TotalMilliseconds),
         ["usage"] = Usage(attempt.Usage),
+    };
+
+    /// <summary>One decision at a gate, in the order the run applied them: the provenance of who let the phase pass (or stopped it).</summary>
+    internal static JsonObject Approval(ApprovalSummary approval) => new()
+    {
+        ["requestId"] = approval.RequestId.ToString(),
+        ["gate"] = approval.Gate,
+        ["attempt"] = approval.Attempt,
+        ["artifactDigest"] = approval.ArtifactDigest,
+        ["action"] = WireName(approval.Action),
+        ["decidedBy"] = approval.DecidedBy,
+        ["decidedAt"] = Timestamp(approval.DecidedAt),
+        ["comment"] = approval.Comment,
     };
 
     private static JsonObject Usage(Usage usage) => new()

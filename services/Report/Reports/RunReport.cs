@@ -7,7 +7,8 @@ namespace RunMesh.Report.Reports;
 
 /// <summary>
 /// The report of one finished run generation: its manifest plus a readable summary — state, error, a phase table with
-/// durations and attempts, artifacts with digests, usage and cost, the last events — as JSON and as Markdown.
+/// durations and attempts, artifacts with digests, the approval decisions (who, when, why), usage and cost, the last
+/// events with their payloads — as JSON and as Markdown.
 /// </summary>
 public sealed record RunReport(JsonObject Json, string Markdown)
 {
@@ -37,12 +38,19 @@ public sealed record RunReport(JsonObject Json, string Markdown)
                     ["artifactDigest"] = phase.ArtifactDigest,
                 }).ToArray()),
                 ["usage"] = manifest.Document["usage"]?.DeepClone(),
+                ["approvals"] = new JsonArray(Approvals(finished).Select(a =>
+                {
+                    var approval = RunManifest.Approval(a.Approval);
+                    approval.Insert(0, "phaseKey", a.PhaseKey);
+                    return (JsonNode?)approval;
+                }).ToArray()),
             },
             ["lastEvents"] = new JsonArray(finished.LastEvents.Select(e => (JsonNode?)new JsonObject
             {
                 ["seq"] = e.Seq,
                 ["type"] = e.Type,
                 ["at"] = RunManifest.Timestamp(e.At),
+                ["payload"] = e.Payload?.DeepClone() ?? new JsonObject(),
             }).ToArray()),
             ["manifest"] = manifest.Document.DeepClone(),
             ["manifestDigest"] = manifest.Digest,
@@ -87,6 +95,17 @@ public sealed record RunReport(JsonObject Json, string Markdown)
             }
         }
 
+        var approvals = Approvals(finished).ToList();
+        if (approvals.Count > 0)
+        {
+            md.Append("\n## Approvals\n\n| phase | gate | attempt | decision | by | at | comment |\n|---|---|---|---|---|---|---|\n");
+            foreach (var (phaseKey, a) in approvals)
+            {
+                md.Append(CultureInfo.InvariantCulture,
+                    $"| {Cell(phaseKey)} | {Cell(a.Gate)} | {a.Attempt} | {RunManifest.WireName(a.Action)} | {Cell(a.DecidedBy ?? "—")} | {RunManifest.Timestamp(a.DecidedAt)} | {Cell(a.Comment ?? "")} |\n");
+            }
+        }
+
         var usage = finished.TotalUsage;
         md.Append(CultureInfo.InvariantCulture,
             $"\n## Usage\n\n{usage.InputTokens} input tokens, {usage.OutputTokens} output tokens, {usage.CostUsd.ToString("0.######", CultureInfo.InvariantCulture)} USD.\n");
@@ -102,6 +121,10 @@ public sealed record RunReport(JsonObject Json, string Markdown)
 
         return md.ToString();
     }
+
+    /// <summary>Every decision at a gate, phase by phase in template order, each phase's in the order they were applied.</summary>
+    private static IEnumerable<(string PhaseKey, ApprovalSummary Approval)> Approvals(RunFinished finished) =>
+        finished.Phases.SelectMany(phase => phase.Approvals.Select(approval => (phase.Key, approval)));
 
     private static long? DurationMs(DateTimeOffset? from, DateTimeOffset to) =>
         from is { } start ? (long)Math.Max(0, (to - start).TotalMilliseconds) : null;

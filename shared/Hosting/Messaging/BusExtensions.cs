@@ -12,7 +12,7 @@ namespace RunMesh.Hosting.Messaging;
 
 /// <summary>
 /// The MassTransit/RabbitMQ conventions every bus-connected service shares: broker from <c>RabbitMq:Url</c>,
-/// no usage report to MassTransit's vendor, kebab-case endpoint names, string enums and compact JSON on the wire, bus health in <c>/health/ready</c>, and the
+/// no usage report to MassTransit's vendor, kebab-case endpoint names, string enums, decimals as numbers and compact JSON on the wire, bus health in <c>/health/ready</c>, and the
 /// diagnostics ping endpoint that proves the wiring between two processes.
 /// </summary>
 public static class BusExtensions
@@ -71,6 +71,7 @@ public static class BusExtensions
                 rabbit.OverrideDefaultBusEndpointQueueName(BusEndpointName(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.UseCompactJson();
+                rabbit.UseDecimalNumbers();
                 rabbit.ConfigureMeshPingEndpoint(context, service);
                 rabbit.ConfigureEndpoints(context);
             });
@@ -93,4 +94,38 @@ public static class BusExtensions
     public static void UseCompactJson(this IBusFactoryConfigurator bus) =>
         // A copy: the options in use may already be read-only (a second bus in the same process).
         bus.ConfigureJsonSerializerOptions(json => json.WriteIndented ? new JsonSerializerOptions(json) { WriteIndented = false } : json);
+
+    /// <summary>
+    /// Decimals (money) as JSON numbers on the wire instead of MassTransit's strings, reading both
+    /// (<see cref="DecimalNumberJsonConverter"/>). Like <see cref="UseCompactJson"/>, a process-wide serializer setting.
+    /// </summary>
+    public static void UseDecimalNumbers(this IBusFactoryConfigurator bus) =>
+        bus.ConfigureJsonSerializerOptions(WithDecimalNumbers);
+
+    /// <summary>
+    /// <paramref name="json"/> with <see cref="DecimalNumberJsonConverter"/> in place of every other converter of
+    /// <see cref="decimal"/> (MassTransit's writes strings); the same options when that is so already.
+    /// </summary>
+    public static JsonSerializerOptions WithDecimalNumbers(JsonSerializerOptions json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (json.Converters.Any(c => c is DecimalNumberJsonConverter) && !json.Converters.Any(IsOtherDecimalConverter))
+        {
+            return json;
+        }
+
+        // A copy: the options in use may already be read-only (a second bus in the same process).
+        var copy = new JsonSerializerOptions(json);
+        foreach (var other in copy.Converters.Where(IsOtherDecimalConverter).ToList())
+        {
+            copy.Converters.Remove(other);
+        }
+
+        copy.Converters.Insert(0, new DecimalNumberJsonConverter());
+        return copy;
+    }
+
+    private static bool IsOtherDecimalConverter(System.Text.Json.Serialization.JsonConverter converter) =>
+        converter is not DecimalNumberJsonConverter && converter is not System.Text.Json.Serialization.JsonConverterFactory
+        && converter.CanConvert(typeof(decimal));
 }

@@ -42,6 +42,9 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
         var specPhase = waiting["phases"]!.AsArray().Single(p => p!["key"]!.GetValue<string>() == "spec")!;
         digest.ShouldBe(specPhase["artifactDigest"]!.GetValue<string>(), "the digest of the artifact the run accepted");
         shown["links"]!["self"]!.GetValue<string>().ShouldBe($"/api/approvals/{requestId}");
+        // The waiting run links to the request it waits on: its id is name-based, so the orchestrator knows it.
+        waiting["links"]!["approval"]!.GetValue<string>().ShouldBe($"/api/approvals/{requestId}");
+        requestId.ShouldBe(NameBasedId.Of($"{runId}:approval:spec:1:spec-approval"));
         var artifact = await fixture.Mesh.GatewayClient("viewer").GetFromJsonAsync<JsonNode>(shown["links"]!["artifact"]!.GetValue<string>());
         Digest.Of(artifact).ShouldBe(digest);
         JsonNode.DeepEquals(shown["artifactPreview"], artifact).ShouldBeTrue(
@@ -53,9 +56,11 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
         var decision = JsonNode.Parse(await decided.Content.ReadAsStringAsync())!;
         decision["state"]!.GetValue<string>().ShouldBe("approved");
         decision["decision"]!["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
-        await fixture.WaitForRunStateAsync(runId, "completed");
+        var completed = await fixture.WaitForRunStateAsync(runId, "completed");
+        completed["links"]!.AsObject().ContainsKey("approval").ShouldBeFalse("a run no longer waiting links to no request");
         var events = await fixture.EventsOfAsync(runId, "approval.decided");
         events.Count.ShouldBe(1);
+        events[0]["payload"]!["decidedAt"]!.GetValue<DateTimeOffset>().ShouldBe(decision["decision"]!["decidedAt"]!.GetValue<DateTimeOffset>());
         events[0]["payload"]!["action"]!.GetValue<string>().ShouldBe("approve");
         events[0]["payload"]!["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
         events[0]["payload"]!["comment"]!.GetValue<string>().ShouldBe("looks right");

@@ -177,6 +177,38 @@ public sealed class ApprovalServiceTests(ApprovalsFixture fixture) : IAsyncLifet
     }
 
     [Fact]
+    public async Task With_order_newest_pages_follow_the_cursor_newest_first_without_gaps_or_repeats()
+    {
+        var runId = NewId.NextGuid();
+        foreach (var attempt in Enumerable.Range(1, 5))
+        {
+            // One at a time, so the storage order (the list's order) is the attempt order.
+            await Bus.Publish(Request(runId, generation: 1, attempt: attempt));
+            await Eventually.UntilAsync(async () => (await fixture.ApprovalsOfAsync(runId)).Count == attempt, TimeSpan.FromSeconds(30), $"request {attempt} stored");
+        }
+
+        var client = fixture.Mesh.GatewayClient("approver");
+        var seen = new List<int>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = (await client.GetFromJsonAsync<JsonObject>(
+                $"/api/approvals?runId={runId}&order=newest&limit=2" + (cursor is null ? "" : $"&cursor={cursor}")))!;
+            seen.AddRange(page["items"]!.AsArray().Select(item => item!["attempt"]!.GetValue<int>()));
+            cursor = page["nextCursor"]?.GetValue<string>();
+            pages++;
+        }
+        while (cursor is not null && pages < 10);
+        var oldestFirst = (await client.GetFromJsonAsync<JsonObject>($"/api/approvals?runId={runId}&order=oldest"))!["items"]!.AsArray()
+            .Select(item => item!["attempt"]!.GetValue<int>());
+
+        seen.ShouldBe([5, 4, 3, 2, 1]);
+        pages.ShouldBe(3);
+        oldestFirst.ShouldBe([1, 2, 3, 4, 5]);
+    }
+
+    [Fact]
     public async Task Restarting_the_approval_service_loses_no_request_and_no_decision()
     {
         var approval = fixture.Mesh.Service("approval");
@@ -245,6 +277,9 @@ public sealed class ApprovalServiceTests(ApprovalsFixture fixture) : IAsyncLifet
         { "GET", "/api/approvals?limit=0", null, null, HttpStatusCode.BadRequest, "invalid_request" },
         { "GET", "/api/approvals?limit=100000", null, null, HttpStatusCode.BadRequest, "invalid_request" },
         { "GET", "/api/approvals?cursor=../../etc/passwd", null, null, HttpStatusCode.BadRequest, "invalid_request" },
+        { "GET", "/api/approvals?order=latest", null, null, HttpStatusCode.BadRequest, "invalid_request" },
+        { "GET", "/api/approvals?order=newest&cursor=a1.1", null, null, HttpStatusCode.BadRequest, "invalid_request" },
+        { "GET", "/api/approvals?order=oldest&cursor=d1.1", null, null, HttpStatusCode.BadRequest, "invalid_request" },
         { "POST", "/api/approvals/not-a-uuid/decision", """{"action":"approve"}""", "application/json", HttpStatusCode.BadRequest, "invalid_request" },
         { "POST", $"/api/approvals/{Guid.NewGuid()}/decision", """{"action":"approve"}""", "application/json", HttpStatusCode.NotFound, "approval_not_found" },
         { "POST", $"/api/approvals/{Guid.NewGuid()}/decision", """{"action":"expire"}""", "application/json", HttpStatusCode.BadRequest, "invalid_request" },

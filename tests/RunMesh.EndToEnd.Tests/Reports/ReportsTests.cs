@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -42,7 +43,7 @@ public sealed class ReportsTests(ReportsFixture fixture)
     }
 
     [Fact]
-    public async Task An_aborted_run_gets_a_report_and_a_manifest()
+    public async Task An_aborted_run_gets_a_report_and_a_manifest_that_say_who_aborted_it_when_and_why()
     {
         // A real abort: the run stops at its gate and an approver aborts it through the approval service.
         var runId = await fixture.StartAsync(ReportsFixture.Gated);
@@ -63,7 +64,28 @@ public sealed class ReportsTests(ReportsFixture fixture)
         report["error"]!["code"]!.GetValue<string>().ShouldBe("approval_aborted");
         report["error"]!["phaseKey"]!.GetValue<string>().ShouldBe("spec");
         var manifest = (await Viewer.GetFromJsonAsync<JsonObject>($"/api/runs/{runId}/manifest"))!;
-        manifest["manifest"]!["phases"]![0]!["artifactDigest"]!.GetValue<string>().ShouldStartWith("sha256:");
+        var spec = manifest["manifest"]!["phases"]![0]!;
+        spec["artifactDigest"]!.GetValue<string>().ShouldStartWith("sha256:");
+
+        // Provenance of the decision: in the manifest (inside its digest) and in the report, not only in the event log.
+        var decision = spec["approvals"]!.AsArray().ShouldHaveSingleItem()!;
+        decision["requestId"]!.GetValue<string>().ShouldBe(requestId.ToString());
+        decision["action"]!.GetValue<string>().ShouldBe("abort");
+        decision["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
+        decision["comment"]!.GetValue<string>().ShouldBe("not needed");
+        decision["artifactDigest"]!.GetValue<string>().ShouldBe(spec["artifactDigest"]!.GetValue<string>());
+        var decidedAt = DateTimeOffset.Parse(decision["decidedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        decidedAt.ShouldBeLessThanOrEqualTo(DateTimeOffset.Parse(manifest["manifest"]!["endedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+        var reported = report["summary"]!["approvals"]!.AsArray().ShouldHaveSingleItem()!;
+        reported["phaseKey"]!.GetValue<string>().ShouldBe("spec");
+        reported["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
+        var markdown = await Viewer.GetStringAsync($"/api/runs/{runId}/report.md");
+        markdown.ShouldContain("| abort | test-approver |");
+
+        // The report's last events keep their payloads: the decision event says who decided.
+        var lastEvents = report["lastEvents"]!.AsArray();
+        lastEvents.ShouldAllBe(e => e!["payload"] is JsonObject);
+        lastEvents.Single(e => e!["type"]!.GetValue<string>() == "approval.decided")!["payload"]!["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using RabbitMQ.Client;
 
@@ -93,6 +94,20 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         RunIdOf(second.Body).ShouldBe(RunIdOf(first.Body));
         other.Status.ShouldBe(HttpStatusCode.UnprocessableEntity);
         other.Body["code"]!.GetValue<string>().ShouldBe("idempotency_key_reused");
+    }
+
+    [Fact]
+    public async Task A_refused_start_leaves_its_idempotency_key_free_for_the_corrected_request()
+    {
+        var key = $"key-{Guid.NewGuid():N}";
+
+        var refused = await StartAsync("""{"template":"admission-demo@1","inputs":{"feature":42}}""", key);
+        var corrected = await StartAsync(StartBody(RunsFixture.Demo, $"corrected {Guid.NewGuid():N}"), key);
+
+        refused.Status.ShouldBe(HttpStatusCode.UnprocessableEntity, refused.Body.ToJsonString());
+        refused.Body["code"]!.GetValue<string>().ShouldBe("invalid_inputs");
+        corrected.Status.ShouldBe(HttpStatusCode.Accepted, corrected.Body.ToJsonString());
+        corrected.Body["deduplicated"]!.GetValue<bool>().ShouldBeFalse();
     }
 
     public static TheoryData<string, string, int, string> BadStarts => new()
@@ -265,6 +280,16 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         finished.Envelope["message"]!["generation"]!.GetValue<int>().ShouldBe(1);
         // Compact JSON on the wire (MassTransit would indent it): no line breaks between the envelope's fields.
         finished.Text.ShouldNotContain('\n');
+
+        // Money is a JSON number on the bus, as in the API (MassTransit's own converter would write "0.000069").
+        var message = finished.Envelope["message"]!;
+        message["totalUsage"]!["costUsd"]!.GetValueKind().ShouldBe(JsonValueKind.Number, finished.Text);
+        message["totalUsage"]!["costUsd"]!.GetValue<decimal>().ShouldBeGreaterThan(0m);
+        message["phases"]!.AsArray().SelectMany(p => p!["attempts"]!.AsArray())
+            .ShouldAllBe(a => a!["usage"]!["costUsd"]!.GetValueKind() == JsonValueKind.Number);
+        // And the envelope is the one docs/bus-contract.md shows, field for field.
+        var documented = BusContractReference.Envelope("RunFinished", m => m["state"]!.GetValue<string>() == "completed");
+        JsonShape.Differences(documented, finished.Envelope).ShouldBeEmpty(finished.Text);
     }
     [Fact]
     public async Task A_start_from_the_bus_with_inputs_that_have_no_canonical_form_fails_with_invalid_inputs_and_leaves_no_error_message()
@@ -281,9 +306,32 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+        var finishedQueue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+        await channel.QueueBindAsync(finishedQueue, "RunMesh.Contracts:RunFinished", "");
         await channel.BasicPublishAsync("RunMesh.Contracts:StartRun", "", mandatory: false, properties, Encoding.UTF8.GetBytes(envelope));
 
-        // The refusal is a failed RunFinished under the sender's id; the report service turns it into a report.
+        // The refusal is a failed RunFinished under the sender's id, shaped as docs/bus-contract.md shows a refused start.
+        var refused = await Eventually.UntilAsync(
+            async () =>
+            {
+                while (await channel.BasicGetAsync(finishedQueue, autoAck: true) is { } delivery)
+                {
+                    var received = JsonNode.Parse(Encoding.UTF8.GetString(delivery.Body.Span))!.AsObject();
+                    if (received["message"]?["runId"]?.GetValue<string>() == runId.ToString())
+                    {
+                        return received;
+                    }
+                }
+
+                return null;
+            },
+            e => e is not null, TimeSpan.FromSeconds(30), $"the RunFinished of refused run {runId}", () => fixture.Mesh.LogTails(15));
+        refused!["message"]!["state"]!.GetValue<string>().ShouldBe("failed");
+        refused["message"]!["template"]!["version"]!.GetValue<int>().ShouldBe(0);
+        var documented = BusContractReference.Envelope("RunFinished", m => m["template"]!["version"]!.GetValue<int>() == 0);
+        JsonShape.Differences(documented, refused).ShouldBeEmpty(refused.ToJsonString());
+
+        // The report service turns it into a report.
         using var viewer = fixture.Mesh.GatewayClient("viewer");
         var report = await Eventually.UntilAsync(
             async () =>

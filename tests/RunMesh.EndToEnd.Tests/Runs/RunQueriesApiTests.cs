@@ -5,6 +5,7 @@ using System.Text.Json;
 using RunMesh.Contracts;
 using RunMesh.EndToEnd.Tests.Gateway;
 using RunMesh.Hashing;
+using RunMesh.Orchestrator.Runs;
 
 namespace RunMesh.EndToEnd.Tests.Runs;
 
@@ -85,7 +86,35 @@ public sealed class RunQueriesApiTests(RunQueriesFixture fixture) : IClassFixtur
         page.GetProperty("nextCursor").ValueKind.ShouldBe(JsonValueKind.Null);
     }
 
+    [Fact]
+    public async Task Listing_by_creation_time_answers_the_runs_created_in_the_window()
+    {
+        var labels = Batch(out var batch);
+        var noon = new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        var runs = Enumerable.Range(0, 4).Select(i => RunQueriesFixture.NewRun("Completed", noon.AddMinutes(i * 10), labels)).ToList();
+        await fixture.SaveAllAsync(runs);
+        var (at1200, at1210, at1220, at1230) = (runs[0].CorrelationId, runs[1].CorrelationId, runs[2].CorrelationId, runs[3].CorrelationId);
+
+        // [createdAfter, createdBefore): the first bound is included, the second is not, so windows side by side never overlap.
+        (await ListAsync($"label=batch:{batch}&createdAfter=2025-06-01T12:10:00Z")).ShouldBe([at1230, at1220, at1210]);
+        (await ListAsync($"label=batch:{batch}&createdBefore=2025-06-01T12:10:00Z")).ShouldBe([at1200]);
+        (await ListAsync($"label=batch:{batch}&createdAfter=2025-06-01T12:05:00Z&createdBefore=2025-06-01T12:25:00Z")).ShouldBe([at1220, at1210]);
+        // The same window with offsets (a '+' in a URL is %2B) and more fractional digits than PostgreSQL keeps.
+        (await ListAsync($"label=batch:{batch}&createdAfter=2025-06-01T14:05:00.000000001%2B02:00&createdBefore=2025-06-01T07:25:00-05:00"))
+            .ShouldBe([at1220, at1210]);
+        (await ListAsync($"label=batch:{batch}&createdAfter=2030-01-01T00:00:00Z")).ShouldBeEmpty();
+
+        var firstPage = await Viewer.GetFromJsonAsync<JsonElement>($"/api/runs?label=batch:{batch}&createdAfter=2025-06-01T12:00:00Z&limit=2");
+        var cursor = firstPage.GetProperty("nextCursor").GetString();
+        (await ListAsync($"label=batch:{batch}&createdAfter=2025-06-01T12:00:00Z&limit=2&cursor={cursor}")).ShouldBe([at1210, at1200]);
+    }
+
     [Theory]
+    [InlineData("createdAfter=2025-06-01", "createdAfter")]
+    [InlineData("createdAfter=2025-06-01T12:00:00", "createdAfter")]
+    [InlineData("createdAfter=2025-06-01T14:00:00+02:00", "createdAfter")]
+    [InlineData("createdBefore=yesterday", "createdBefore")]
+    [InlineData("createdAfter=2025-06-01T12:00:00Z&createdBefore=2025-06-01T11:00:00Z", "createdAfter")]
     [InlineData("state=done", "state")]
     [InlineData("template=spec-review@0", "template")]
     [InlineData("template=spec-review@x", "template")]
@@ -143,6 +172,23 @@ public sealed class RunQueriesApiTests(RunQueriesFixture fixture) : IClassFixtur
         links.GetProperty("events").GetString().ShouldBe($"/api/runs/{run.CorrelationId}/events");
         links.GetProperty("stream").GetString().ShouldBe($"/api/runs/{run.CorrelationId}/events/stream");
         links.GetProperty("artifacts").GetProperty("spec").GetString().ShouldBe($"/api/runs/{run.CorrelationId}/artifacts/spec");
+    }
+
+    [Fact]
+    public async Task A_run_waiting_at_a_gate_links_to_its_pending_approval_request()
+    {
+        var run = RunQueriesFixture.NewRun("AwaitingApproval", DateTimeOffset.UtcNow, new Dictionary<string, string>());
+        var requestId = NameBasedId.Of($"{run.CorrelationId}:approval:review:1:review-approval");
+        run.Approval = new PendingApproval(requestId, "review", 1, "review-approval", Digest.Of(RunQueriesFixture.SpecArtifact));
+        var running = RunQueriesFixture.NewRun("Running", DateTimeOffset.UtcNow, new Dictionary<string, string>());
+        await fixture.SaveAllAsync([run, running]);
+
+        var waiting = await Viewer.GetFromJsonAsync<JsonElement>($"/api/runs/{run.CorrelationId}");
+        var other = await Viewer.GetFromJsonAsync<JsonElement>($"/api/runs/{running.CorrelationId}");
+
+        waiting.GetProperty("state").GetString().ShouldBe("awaitingApproval");
+        waiting.GetProperty("links").GetProperty("approval").GetString().ShouldBe($"/api/approvals/{requestId}");
+        other.GetProperty("links").TryGetProperty("approval", out _).ShouldBeFalse();
     }
 
     [Fact]

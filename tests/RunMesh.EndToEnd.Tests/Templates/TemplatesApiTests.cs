@@ -263,6 +263,8 @@ public sealed class TemplatesApiTests(MeshFixture fixture) : IClassFixture<MeshF
     [InlineData("/api/templates?limit=201", HttpStatusCode.BadRequest, "invalid_request")]
     [InlineData("/api/templates?limit=ten", HttpStatusCode.BadRequest, "invalid_request")]
     [InlineData("/api/templates?cursor=not-a-cursor", HttpStatusCode.BadRequest, "invalid_request")]
+    [InlineData("/api/templates?name=Spec_Review", HttpStatusCode.BadRequest, "invalid_request")]
+    [InlineData("/api/templates?name=spec-review@1", HttpStatusCode.BadRequest, "invalid_request")]
     public async Task Unknown_templates_and_bad_parameters_are_problems(string path, HttpStatusCode status, string code)
     {
         using var response = await Viewer.GetAsync(path);
@@ -306,6 +308,33 @@ public sealed class TemplatesApiTests(MeshFixture fixture) : IClassFixture<MeshF
         using var first = await Viewer.GetAsync("/api/templates");
         var firstPage = await BodyAsync(first);
         firstPage.GetProperty("items")[0].GetProperty("name").GetString().ShouldBe(names[^1]);
+    }
+
+    [Fact]
+    public async Task Listing_by_name_answers_every_version_of_that_template_and_nothing_else()
+    {
+        var name = NewName();
+        var other = NewName();
+        foreach (var (template, version) in new[] { (name, 1), (other, 1), (name, 2) })
+        {
+            using var created = await PostAsync(Admin, Yaml(template, version), "application/yaml");
+            created.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using var response = await Viewer.GetAsync($"/api/templates?name={name}&limit=1");
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var first = await BodyAsync(response);
+        using var next = await Viewer.GetAsync($"/api/templates?name={name}&limit=1&cursor={Uri.EscapeDataString(first.GetProperty("nextCursor").GetString()!)}");
+        var second = await BodyAsync(next);
+        using var unknown = await Viewer.GetAsync($"/api/templates?name={NewName()}");
+        var none = await BodyAsync(unknown);
+
+        first.GetProperty("items").EnumerateArray().Select(t => $"{t.GetProperty("name").GetString()}@{t.GetProperty("version").GetInt32()}")
+            .ShouldBe([$"{name}@2"]);
+        second.GetProperty("items").EnumerateArray().Select(t => $"{t.GetProperty("name").GetString()}@{t.GetProperty("version").GetInt32()}")
+            .ShouldBe([$"{name}@1"]);
+        second.GetProperty("nextCursor").ValueKind.ShouldBe(JsonValueKind.Null);
+        none.GetProperty("items").GetArrayLength().ShouldBe(0);
     }
 
     [Fact]

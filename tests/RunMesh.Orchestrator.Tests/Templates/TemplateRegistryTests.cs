@@ -215,7 +215,7 @@ public sealed class TemplateRegistryTests : IAsyncLifetime
         do
         {
             await using var db = Open();
-            var page = await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates()).ListAsync(2, cursor, CancellationToken.None);
+            var page = await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates()).ListAsync(2, cursor, name: null, CancellationToken.None);
             page.Items.Count.ShouldBeLessThanOrEqualTo(2);
             seen.AddRange(page.Items);
             cursor = page.NextCursor is null ? null : TemplateCursor.TryDecode(page.NextCursor, out var next) ? next : throw new InvalidOperationException();
@@ -226,5 +226,29 @@ public sealed class TemplateRegistryTests : IAsyncLifetime
         var mine = seen.Where(t => names.Contains(t.Name)).Select(t => t.Name).ToList();
         mine.ShouldBe(Enumerable.Reverse(names).ToList());
         seen.Select(t => t.CreatedAt).ShouldBeInOrder(SortDirection.Descending);
+    }
+
+    [Fact]
+    public async Task Listing_by_name_pages_through_every_version_of_that_name_only()
+    {
+        var name = NewName();
+        var other = NewName();
+        foreach (var text in new[] { Named(name, 1), Named(other, 1), Named(name, 2), Named(name, 3) })
+        {
+            (await RegisterAsync(text)).Outcome.ShouldBe(TemplateRegistrationOutcome.Created);
+        }
+
+        var seen = new List<TemplateListItem>();
+        TemplateCursor? cursor = null;
+        do
+        {
+            await using var db = Open();
+            var page = await new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates()).ListAsync(2, cursor, name, CancellationToken.None);
+            seen.AddRange(page.Items);
+            cursor = page.NextCursor is null ? null : TemplateCursor.TryDecode(page.NextCursor, out var next) ? next : throw new InvalidOperationException();
+        }
+        while (cursor is not null);
+
+        seen.Select(t => $"{t.Name}@{t.Version}").ShouldBe([$"{name}@3", $"{name}@2", $"{name}@1"]);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RunMesh.Contracts;
 using RunMesh.Hashing;
 using RunMesh.PhaseWorker.Executors;
 using RunMesh.PhaseWorker.Tests.Infrastructure;
@@ -241,6 +242,21 @@ public sealed class MockExecutorTests
         result.Usage.InputTokens.ShouldBe(1000);
         result.Usage.OutputTokens.ShouldBe((canonicalLength + 3) / 4);
         result.Usage.CostUsd.ShouldBe(inputPrice + (result.Usage.OutputTokens * outputPrice / 1000m));
+    }
+
+    [Fact]
+    public async Task A_cost_is_rounded_to_the_micro_dollar()
+    {
+        // 0.0000015 USD per token: an odd number of output tokens costs a half micro-dollar more than a whole one.
+        await using var services = WorkerServices.Build(options =>
+            options.Prices["mock"] = new ModelPrice { InputPer1kTokens = 0.0015m, OutputPer1kTokens = 0.0015m });
+        var command = Commands.Execute(instructions: new string('x', 4000));
+
+        var result = await services.Executor("mock").ExecuteAsync(command, CancellationToken.None);
+
+        var exact = 0.0015m + (result.Usage.OutputTokens * 0.0015m / 1000m);
+        result.Usage.CostUsd.ShouldBe(Math.Round(exact, 6, MidpointRounding.AwayFromZero));
+        result.Usage.CostUsd.Scale.ShouldBeLessThanOrEqualTo((byte)Usage.CostDecimalPlaces);
     }
 
     [Fact]

@@ -53,6 +53,25 @@ public sealed class StudyStatisticsTests
     }
 
     [Fact]
+    public void The_mean_cost_is_rounded_to_the_micro_dollar_and_written_as_a_json_number()
+    {
+        StudyRunRow[] rows =
+        [
+            Row("c1", 0, "completed", durationMs: 10, costUsd: 0.000001m),
+            Row("c1", 1, "completed", durationMs: 10, costUsd: 0.000001m),
+            Row("c1", 2, "failed", durationMs: 10, costUsd: 0m, errorCode: "executor_error"),
+        ];
+
+        var condition = StudyStatistics.Of(rows).Conditions.ShouldHaveSingleItem();
+        var json = JsonSerializer.SerializeToNode(condition, s_api)!;
+
+        condition.CostUsd.ShouldBe(new CostSummary(0.000001m, 0.000002m));
+        json["costUsd"]!["mean"]!.GetValueKind().ShouldBe(JsonValueKind.Number);
+        json["costUsd"]!["mean"]!.ToJsonString().ShouldBe("0.000001");
+        json["costUsd"]!["total"]!.ToJsonString().ShouldBe("0.000002");
+    }
+
+    [Fact]
     public void A_condition_none_of_whose_runs_ended_has_null_durations_and_mean_cost()
     {
         var condition = StudyStatistics.Of([Row("c1", 0, "pending"), Row("c1", 1, "running")]).Conditions.ShouldHaveSingleItem();

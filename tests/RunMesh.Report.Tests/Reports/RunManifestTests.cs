@@ -38,6 +38,8 @@ public sealed class RunManifestTests
         { "the usage", f => f with { TotalUsage = f.TotalUsage with { CostUsd = 0.5m } } },
         { "the end", f => f with { EndedAt = f.EndedAt.AddMilliseconds(1) } },
         { "the parent", f => f with { ParentRunId = Guid.NewGuid(), Depth = 1 } },
+        { "who approved", f => f with { Phases = [f.Phases[0] with { Approvals = [Sample.SpecApproval with { DecidedBy = "mallory" }] }, .. f.Phases.Skip(1)] } },
+        { "an approval comment", f => f with { Phases = [f.Phases[0] with { Approvals = [Sample.SpecApproval with { Comment = null }] }, .. f.Phases.Skip(1)] } },
     };
 
     [Theory]
@@ -98,5 +100,35 @@ public sealed class RunManifestTests
         review["attempts"]!.AsArray().Select(a => a!["outcome"]!.GetValue<string>()).ShouldBe(["invalid_artifact", "succeeded"]);
         manifest.Document["template"]!["hash"]!.GetValue<string>().ShouldBe(Sample.TemplateHash);
         manifest.Document["inputBundle"]!["hash"]!.GetValue<string>().ShouldBe(Sample.BundleHash);
+    }
+
+    [Fact]
+    public void Each_decision_at_a_gate_is_recorded_with_who_decided_what_when_and_why()
+    {
+        var finished = Sample.Finished();
+        var rejected = Sample.SpecApproval with
+        {
+            RequestId = Guid.NewGuid(),
+            Action = ApprovalAction.Reject,
+            DecidedBy = "bob",
+            Comment = "Missing steps.",
+            DecidedAt = Sample.SpecApproval.DecidedAt.AddMinutes(-5),
+        };
+        finished = finished with { Phases = [finished.Phases[0] with { Approvals = [rejected, Sample.SpecApproval] }, .. finished.Phases.Skip(1)] };
+
+        var manifest = RunManifest.From(finished);
+
+        manifest.Document["manifestVersion"]!.GetValue<int>().ShouldBe(2);
+        var approvals = manifest.Document["phases"]![0]!["approvals"]!.AsArray();
+        approvals.Select(a => a!["action"]!.GetValue<string>()).ShouldBe(["reject", "approve"]);
+        var approved = approvals[1]!.AsObject();
+        approved.Select(p => p.Key).ShouldBe(["requestId", "gate", "attempt", "artifactDigest", "action", "decidedBy", "decidedAt", "comment"]);
+        approved["requestId"]!.GetValue<string>().ShouldBe(Sample.SpecApproval.RequestId.ToString());
+        approved["gate"]!.GetValue<string>().ShouldBe("spec-approval");
+        approved["attempt"]!.GetValue<int>().ShouldBe(1);
+        approved["decidedBy"]!.GetValue<string>().ShouldBe("alice");
+        approved["decidedAt"]!.GetValue<string>().ShouldBe("2026-11-23T06:00:00.1800000Z");
+        approved["comment"]!.GetValue<string>().ShouldBe("Looks right.");
+        manifest.Document["phases"]![1]!["approvals"]!.AsArray().ShouldBeEmpty();
     }
 }

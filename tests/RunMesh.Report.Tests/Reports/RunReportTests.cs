@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using RunMesh.Contracts;
 using RunMesh.Report.Reports;
 
@@ -58,5 +59,62 @@ public sealed class RunReportTests
 
         markdown.ShouldNotContain("\n# injected");
         markdown.ShouldContain("bad \\| table # injected heading 'code'");
+    }
+
+    [Fact]
+    public void The_report_lists_every_approval_decision_in_json_and_markdown()
+    {
+        var finished = Sample.Finished();
+
+        var report = RunReport.From(finished, RunManifest.From(finished));
+
+        var approval = report.Json["summary"]!["approvals"]!.AsArray().ShouldHaveSingleItem()!;
+        approval["phaseKey"]!.GetValue<string>().ShouldBe("spec");
+        approval["gate"]!.GetValue<string>().ShouldBe("spec-approval");
+        approval["action"]!.GetValue<string>().ShouldBe("approve");
+        approval["decidedBy"]!.GetValue<string>().ShouldBe("alice");
+        approval["decidedAt"]!.GetValue<string>().ShouldBe("2026-11-23T06:00:00.1800000Z");
+        approval["comment"]!.GetValue<string>().ShouldBe("Looks right.");
+        report.Markdown.ShouldContain("## Approvals");
+        report.Markdown.ShouldContain("| spec | spec-approval | 1 | approve | alice | 2026-11-23T06:00:00.1800000Z | Looks right. |");
+    }
+
+    [Fact]
+    public void A_report_without_decisions_has_no_approvals_section()
+    {
+        var finished = Sample.Finished();
+        finished = finished with { Phases = [.. finished.Phases.Select(p => p with { Approvals = [] })] };
+
+        var report = RunReport.From(finished, RunManifest.From(finished));
+
+        report.Json["summary"]!["approvals"]!.AsArray().ShouldBeEmpty();
+        report.Markdown.ShouldNotContain("## Approvals");
+    }
+
+    [Fact]
+    public void The_last_events_keep_their_payloads()
+    {
+        var finished = Sample.Finished();
+
+        var report = RunReport.From(finished, RunManifest.From(finished));
+
+        var events = report.Json["lastEvents"]!.AsArray();
+        events.Select(e => e!["seq"]!.GetValue<long>()).ShouldBe([9L, 10L]);
+        JsonNode.DeepEquals(events[0]!["payload"], finished.LastEvents[0].Payload).ShouldBeTrue(events[0]!.ToJsonString());
+        events[0]!["payload"]!["usage"]!["costUsd"]!.ToJsonString().ShouldBe("0.00005");
+        events[1]!["payload"]!["generation"]!.GetValue<int>().ShouldBe(1);
+    }
+
+    [Fact]
+    public void An_approval_comment_cannot_break_the_markdown_table()
+    {
+        var finished = Sample.Finished();
+        var comment = Sample.SpecApproval with { Comment = "ok | fine\n## injected" };
+        finished = finished with { Phases = [finished.Phases[0] with { Approvals = [comment] }, .. finished.Phases.Skip(1)] };
+
+        var markdown = RunReport.From(finished, RunManifest.From(finished)).Markdown;
+
+        markdown.ShouldNotContain("\n## injected");
+        markdown.ShouldContain("ok \\| fine ## injected");
     }
 }

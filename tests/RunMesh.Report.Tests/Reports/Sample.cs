@@ -25,17 +25,42 @@ internal static class Sample
         Labels = new Dictionary<string, string> { ["team"] = "docs" },
         Phases =
         [
-            Phase("spec", Attempt(1, AttemptOutcome.Succeeded, 0, 120)),
+            Phase("spec", Attempt(1, AttemptOutcome.Succeeded, 0, 120)) with { Approvals = [SpecApproval] },
             Phase("review", Attempt(1, AttemptOutcome.InvalidArtifact, 200, 260), Attempt(2, AttemptOutcome.Succeeded, 270, 340)),
         ],
         LastEvents =
         [
-            new RunEventSummary { Seq = 9, Type = RunEventTypes.PhaseSucceeded, At = Start.AddMilliseconds(340) },
-            new RunEventSummary { Seq = 10, Type = RunEventTypes.RunCompleted, At = Start.AddMilliseconds(341) },
+            new RunEventSummary
+            {
+                Seq = 9,
+                Type = RunEventTypes.PhaseSucceeded,
+                At = Start.AddMilliseconds(340),
+                Payload = new JsonObject { ["phaseKey"] = "review", ["attempt"] = 2, ["usage"] = new JsonObject { ["costUsd"] = 0.00005m } },
+            },
+            new RunEventSummary
+            {
+                Seq = 10,
+                Type = RunEventTypes.RunCompleted,
+                At = Start.AddMilliseconds(341),
+                Payload = new JsonObject { ["generation"] = 1, ["error"] = null },
+            },
         ],
         StartedAt = Start,
         EndedAt = Start.AddMilliseconds(341),
         TotalUsage = new Usage { InputTokens = 30, OutputTokens = 60, CostUsd = 0.00015m },
+    };
+
+    /// <summary>The approver's decision at the <c>spec</c> phase's gate.</summary>
+    public static readonly ApprovalSummary SpecApproval = new()
+    {
+        RequestId = Guid.Parse("6a0f3c52-1d7e-5b8a-9c41-2e0d7f3b8a16"),
+        Gate = "spec-approval",
+        Attempt = 1,
+        ArtifactDigest = Digest.OfJson("""{"artifact":"spec"}"""),
+        Action = ApprovalAction.Approve,
+        DecidedBy = "alice",
+        DecidedAt = Start.AddMilliseconds(180),
+        Comment = "Looks right.",
     };
 
     private static PhaseSummary Phase(string key, params AttemptSummary[] attempts) => new()

@@ -212,7 +212,7 @@ public sealed class RunAdmission(
         {
             ["requestedRunId"] = start.RunId.ToString(),
             ["requestedBy"] = start.RequestedBy,
-            ["state"] = holder.CurrentState,
+            ["state"] = RunStates.ToJson(holder.State),
         }, $"deduplicated:{start.RunId}", now);
 
         Guid? alias = null;

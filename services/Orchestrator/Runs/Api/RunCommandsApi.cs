@@ -124,6 +124,11 @@ public static class RunCommandsApi
             {
                 await keys.CompleteAsync(identity, key, status, json, cancellationToken);
             }
+            else if (key.Length > 0)
+            {
+                // A refusal (422) started nothing: the key is free again, for the corrected request.
+                await keys.ReleaseAsync(identity, key, cancellationToken);
+            }
 
             return answer is JsonObject accepted ? Results.Json(accepted, statusCode: status) : (IResult)answer;
         }

@@ -63,4 +63,7 @@ internal static class RunPaths
     public static string Run(Guid runId) => $"/api/runs/{runId}";
 
     public static string Artifact(Guid runId, string phaseKey) => $"/api/runs/{runId}/artifacts/{Uri.EscapeDataString(phaseKey)}";
+
+    /// <summary>The approval service's request a run waits on (its id is name-based: the orchestrator chose it).</summary>
+    public static string Approval(Guid requestId) => $"/api/approvals/{requestId}";
 }

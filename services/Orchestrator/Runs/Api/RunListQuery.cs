@@ -28,15 +28,41 @@ internal sealed record RunListQuery
     /// <summary>Only the children of this run (<c>?parent=</c>).</summary>
     public Guid? ParentRunId { get; init; }
 
+    /// <summary>Only runs created at or after this instant (<c>?createdAfter=</c>).</summary>
+    public DateTimeOffset? CreatedAfter { get; init; }
+
+    /// <summary>Only runs created before this instant (<c>?createdBefore=</c>).</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
+
     public int Limit { get; init; } = DefaultLimit;
 
     public KeysetCursor? After { get; init; }
 
     /// <summary>Reads the query, or names the parameter that is wrong in <paramref name="error"/>.</summary>
     public static RunListQuery? Parse(
-        string? state, string? template, string[]? label, string? parent, string? limit, string? cursor, out string? error)
+        string? state, string? template, string[]? label, string? parent, string? createdAfter, string? createdBefore, string? limit,
+        string? cursor, out string? error)
     {
         error = null;
+        DateTimeOffset? after = null, before = null;
+        if (createdAfter is not null && (after = Rfc3339.Parse(createdAfter)) is null)
+        {
+            error = InvalidInstant("createdAfter", createdAfter);
+            return null;
+        }
+
+        if (createdBefore is not null && (before = Rfc3339.Parse(createdBefore)) is null)
+        {
+            error = InvalidInstant("createdBefore", createdBefore);
+            return null;
+        }
+
+        if (after >= before)
+        {
+            error = $"Query parameter 'createdAfter' ({after:O}) must be earlier than 'createdBefore' ({before:O}).";
+            return null;
+        }
+
         Guid? parentRunId = null;
         if (parent is not null)
         {
@@ -101,8 +127,8 @@ internal sealed record RunListQuery
             return null;
         }
 
-        KeysetCursor? after = null;
-        if (cursor is not null && (after = KeysetCursor.Decode(cursor)) is null)
+        KeysetCursor? position = null;
+        if (cursor is not null && (position = KeysetCursor.Decode(cursor)) is null)
         {
             error = "Query parameter 'cursor' is not a cursor this API returned.";
             return null;
@@ -115,10 +141,16 @@ internal sealed record RunListQuery
             TemplateVersion = templateVersion,
             Labels = labels,
             ParentRunId = parentRunId,
+            CreatedAfter = after,
+            CreatedBefore = before,
             Limit = pageSize,
-            After = after,
+            After = position,
         };
     }
+
+    private static string InvalidInstant(string parameter, string value) =>
+        $"Query parameter '{parameter}' must be an RFC 3339 date and time with an offset, e.g. 2026-11-23T07:20:00Z or "
+        + $"2026-11-23T08:20:00%2B01:00 (a '+' in a URL is sent as %2B); got '{Shorten(value)}'.";
 
     private static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
 }

@@ -44,10 +44,10 @@ public static class RunQueriesApi
     }
 
     private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRunsAsync(
-        string? state, string? template, string[]? label, string? parent, string? limit, string? cursor,
-        OrchestratorDbContext db, CancellationToken cancellationToken)
+        string? state, string? template, string[]? label, string? parent, string? createdAfter, string? createdBefore, string? limit,
+        string? cursor, OrchestratorDbContext db, CancellationToken cancellationToken)
     {
-        var query = RunListQuery.Parse(state, template, label, parent, limit, cursor, out var error);
+        var query = RunListQuery.Parse(state, template, label, parent, createdAfter, createdBefore, limit, cursor, out var error);
         if (query is null)
         {
             return InvalidRequest(error!);
@@ -78,6 +78,18 @@ public static class RunQueriesApi
         {
             sql.Append(" AND parent_run_id = @parent_run_id");
             parameters.Add(new NpgsqlParameter("parent_run_id", parentRunId));
+        }
+
+        if (query.CreatedAfter is { } createdFrom)
+        {
+            sql.Append(" AND created_at >= @created_after");
+            parameters.Add(new NpgsqlParameter("created_after", createdFrom.ToUniversalTime()));
+        }
+
+        if (query.CreatedBefore is { } createdUntil)
+        {
+            sql.Append(" AND created_at < @created_before");
+            parameters.Add(new NpgsqlParameter("created_before", createdUntil.ToUniversalTime()));
         }
 
         for (var i = 0; i < query.Labels.Count; i++)
@@ -140,6 +152,7 @@ public static class RunQueriesApi
                     r.Usage,
                     r.Error,
                     r.ReportUrl,
+                    r.Approval,
                     r.Generation,
                     r.Labels,
                     r.CreatedAt,
@@ -183,6 +196,7 @@ public static class RunQueriesApi
                 Artifacts = phases.Where(p => p.ArtifactDigest is not null)
                     .ToDictionary(p => p.Key, p => RunPaths.Artifact(run.CorrelationId, p.Key), StringComparer.Ordinal),
                 Report = run.ReportUrl,
+                Approval = run.Approval is { } waiting ? RunPaths.Approval(waiting.RequestId) : null,
             },
         });
     }

@@ -113,6 +113,10 @@ internal sealed record RunLinks
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Report { get; init; }
+
+    /// <summary>While the run waits at a gate: its pending approval request (<c>/api/approvals/{requestId}</c>, approver role).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Approval { get; init; }
 }
 
 /// <summary>One entry of a run's event log, as <c>/events</c> lists it and <c>/events/stream</c> sends it.</summary>

@@ -74,6 +74,17 @@ public sealed partial class RunDecider
         }
 
         Run.Approval = null;
+        Run.CurrentPhase.Approvals.Add(new ApprovalSummary
+        {
+            RequestId = message.RequestId,
+            Gate = message.Gate,
+            Attempt = message.Attempt,
+            ArtifactDigest = message.ArtifactDigest,
+            Action = message.Action,
+            DecidedBy = message.DecidedBy,
+            DecidedAt = message.DecidedAt,
+            Comment = message.Comment,
+        });
         Record(RunEventTypes.ApprovalDecided, new JsonObject
         {
             ["requestId"] = message.RequestId.ToString(),
@@ -82,6 +93,7 @@ public sealed partial class RunDecider
             ["gate"] = message.Gate,
             ["action"] = RunJson.WireName(message.Action),
             ["decidedBy"] = message.DecidedBy,
+            ["decidedAt"] = message.DecidedAt,
             ["comment"] = message.Comment,
         }, $"decision:{message.RequestId}");
 

@@ -95,7 +95,7 @@ public sealed partial class RunDecider
     /// <summary>A message the run's state does not move on: recorded, otherwise ignored (docs/run-lifecycle.md step 4).</summary>
     private void IgnoreInState()
     {
-        var reason = $"the run is {Run.CurrentState}";
+        var reason = $"the run is {RunStates.ToJson(Run.State)}";
         switch (Input.Message)
         {
             case ApprovalDecided decided:
@@ -139,7 +139,7 @@ public sealed partial class RunDecider
         {
             ["messageType"] = Input.Message.GetType().Name,
             ["reason"] = reason,
-            ["state"] = Run.CurrentState,
+            ["state"] = RunStates.ToJson(Run.State),
             ["phaseKey"] = phaseKey,
             ["attempt"] = attempt,
             ["executionId"] = executionId?.ToString(),

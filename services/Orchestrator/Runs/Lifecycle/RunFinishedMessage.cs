@@ -38,6 +38,7 @@ internal static class RunFinishedMessage
                 EndedAt = attempt.EndedAt ?? now,
                 Usage = attempt.Usage,
             }).ToList(),
+            Approvals = [.. phase.Approvals],
         }).ToList(),
         LastEvents = lastEvents,
         StartedAt = run.StartedAt,

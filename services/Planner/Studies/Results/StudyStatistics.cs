@@ -106,7 +106,7 @@ public sealed record ConditionStatistics(
             first.Factors.DeepClone().AsObject(),
             StudyStatistics.CountStates(rows),
             DurationPercentiles.Of(durations),
-            new CostSummary(ended.Count == 0 ? null : ended.Sum(row => row.CostUsd) / ended.Count, usage.CostUsd),
+            new CostSummary(ended.Count == 0 ? null : CostSummary.MeanOf(ended.Sum(row => row.CostUsd), ended.Count), usage.CostUsd),
             new TokenTotals(usage.InputTokens, usage.OutputTokens));
     }
 }
@@ -145,10 +145,18 @@ public sealed record DurationPercentiles(long? P50, long? P95)
     }
 }
 
-/// <summary>Cost of a condition's runs in US dollars.</summary>
-/// <param name="Mean">The mean over its runs that ended (completed, failed or cancelled); <see langword="null"/> when none has.</param>
-/// <param name="Total">The sum over all its runs.</param>
-public sealed record CostSummary(decimal? Mean, decimal Total);
+/// <summary>Cost of a condition's runs in US dollars, with at most six decimal places like every cost (<see cref="Usage.CostDecimalPlaces"/>).</summary>
+/// <param name="Mean">
+/// The mean over its runs that ended (completed, failed or cancelled), rounded to the micro-dollar (half away from
+/// zero); <see langword="null"/> when none has.
+/// </param>
+/// <param name="Total">The sum over all its runs (exact: each run's cost has at most six decimal places).</param>
+public sealed record CostSummary(decimal? Mean, decimal Total)
+{
+    /// <summary>The mean of <paramref name="count"/> costs that add up to <paramref name="total"/>, to the micro-dollar.</summary>
+    public static decimal MeanOf(decimal total, int count) =>
+        Math.Round(total / count, Usage.CostDecimalPlaces, MidpointRounding.AwayFromZero);
+}
 
 /// <summary>Tokens a condition's runs consumed in total.</summary>
 /// <param name="Input">Tokens sent to executors.</param>

@@ -92,9 +92,10 @@ internal sealed class RawChainSystem : IAsyncDisposable
                     host.Username(credentials[0]);
                     host.Password(credentials.Length > 1 ? credentials[1] : "");
                 });
-                // As the services: compact JSON envelopes; prefetch 32 on the saga, report and approval endpoints (RabbitMq:PrefetchCount), and the
+                // As the services: compact JSON envelopes with decimals as numbers; prefetch 32 on the saga, report and approval endpoints (RabbitMq:PrefetchCount), and the
                 // worker's concurrency = prefetch (PhaseWorker:ConcurrentExecutions per replica).
                 rabbit.UseCompactJson();
+                rabbit.UseDecimalNumbers();
                 Endpoint<ChainSagaConsumer>(rabbit, context, "chain-saga", 32);
                 Endpoint<ChainWorkerConsumer>(rabbit, context, "chain-worker", workerConcurrency);
                 Endpoint<ChainReportConsumer>(rabbit, context, "chain-report", 32);

@@ -312,6 +312,32 @@ public sealed class RunDeciderTests
         run.Approval.ShouldNotBeNull();
     }
 
+    [Fact]
+    public void An_applied_decision_is_kept_on_its_phase_with_who_decided_what_when_and_why_and_an_ignored_one_is_not()
+    {
+        var run = AwaitingApproval();
+        var waiting = run.Approval!;
+        Step(run, Decided(run, ApprovalAction.Approve, attempt: 7));
+        run.CurrentPhase.Approvals.ShouldBeEmpty();
+
+        var decision = Step(run, Decided(run, ApprovalAction.Reject) with { Comment = "Missing steps.", DecidedAt = Now.AddMinutes(-1) });
+
+        run.CurrentPhase.Approvals.ShouldHaveSingleItem().ShouldBe(new ApprovalSummary
+        {
+            RequestId = waiting.RequestId,
+            Gate = waiting.Gate,
+            Attempt = waiting.Attempt,
+            ArtifactDigest = waiting.ArtifactDigest,
+            Action = ApprovalAction.Reject,
+            DecidedBy = "ana",
+            DecidedAt = Now.AddMinutes(-1),
+            Comment = "Missing steps.",
+        });
+        var payload = decision.Effects.OfType<RunEffect.AppendEvent>().First(e => e.Type == RunEventTypes.ApprovalDecided).Payload;
+        payload["decidedAt"]!.GetValue<DateTimeOffset>().ShouldBe(Now.AddMinutes(-1));
+        payload["comment"]!.GetValue<string>().ShouldBe("Missing steps.");
+    }
+
     private static RunDecision Check(Rule expected)
     {
         var (run, message, held) = expected.Arrange();
