@@ -189,17 +189,32 @@ run_demo_child_runs() {
         [[ $code == 201 || $code == 200 ]] || die "registering the demo template $template answered $code"
     done
     log "demo: templates write-chapter@1 and book@1 registered; a book run starts one child run per chapter"
-    body=$(curl -fsS -X POST -H "X-Api-Key: $RUNMESH_SUBMITTER_KEY" -H 'Content-Type: application/json' \
-        -d "{\"template\":\"book@1\",\"inputs\":{\"topic\":\"message-driven workflows, demo at $(date -u +%H:%M:%S)\"},\"model\":{\"name\":\"mock\"}}" \
-        "$gateway/api/runs") || die "starting the book run failed"
+    log "demo: runmesh runs start book@1 --input topic=… --model name=mock --watch   (the CLI, from $STATE_DIR/bin)"
+    body=$("$STATE_DIR/bin/runmesh" runs start book@1 --url "$gateway" --key "$RUNMESH_SUBMITTER_KEY" \
+        --input "topic=message-driven workflows, demo at $(date -u +%H:%M:%S)" --model name=mock --json) \
+        || die "starting the book run with runmesh failed"
     run_id=$(json_field "['runId']" <<<"$body")
-    log "demo: book run $run_id started; following it and its children"
+    "$STATE_DIR/bin/runmesh" runs watch "$run_id" --url "$gateway" --key "$RUNMESH_VIEWER_KEY" >&2 \
+        || die "the book run did not complete (runmesh runs watch exited $?; logs: $LOG_DIR)"
+    log "demo: the book run's tree of child runs:"
     RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY RUNMESH_APPROVER_KEY=$RUNMESH_APPROVER_KEY \
         python3 "$SCRIPT_DIR/demo/follow.py" "$gateway" "$run_id" || die "the book run did not complete with a report (logs: $LOG_DIR)"
     log "demo: book: $gateway/api/runs/$run_id   its children: $gateway/api/runs?parent=$run_id"
     log "demo: a study: write-chapter@1 over 2 titles x 2 temperatures, 2 replicates each (deploy/local/demo/tone-study.yaml)"
     RUNMESH_SUBMITTER_KEY=$RUNMESH_SUBMITTER_KEY RUNMESH_VIEWER_KEY=$RUNMESH_VIEWER_KEY \
         python3 "$SCRIPT_DIR/demo/study.py" "$gateway" "$SCRIPT_DIR/demo/tone-study.yaml" || die "the demo study did not complete (logs: $LOG_DIR)"
+}
+
+# Packs the CLI (clients/Cli) and installs it as the .NET tool `runmesh` in .runmesh/bin (docs/cli.md). Each pack gets
+# a version of its own, so the install never takes an older package of the same version from NuGet's cache.
+install_cli() {
+    local version
+    version="0.1.0-local.$(date -u +%Y%m%d%H%M%S)"
+    rm -rf "$STATE_DIR/packages"
+    dotnet pack "$REPO_ROOT/clients/Cli" -c "$CONFIGURATION" -o "$STATE_DIR/packages" -p:Version="$version" -nologo -v:q >&2
+    dotnet tool uninstall RunMesh.Cli --tool-path "$STATE_DIR/bin" >/dev/null 2>&1 || true
+    dotnet tool install RunMesh.Cli --tool-path "$STATE_DIR/bin" --version "$version" --add-source "$STATE_DIR/packages" >/dev/null
+    log "runmesh (the CLI) installed in $STATE_DIR/bin; put it on PATH: export PATH=\"$STATE_DIR/bin:\$PATH\""
 }
 
 up() {
@@ -227,6 +242,7 @@ up() {
 
     log "building ($CONFIGURATION)"
     dotnet build "$REPO_ROOT/RunMesh.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:q >&2
+    install_cli
 
     local keys public_key private_key
     keys=$(bash "$SCRIPT_DIR/gateway-keys.sh")
