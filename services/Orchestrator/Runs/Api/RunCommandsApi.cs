@@ -144,8 +144,9 @@ public static class RunCommandsApi
         AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, RunStates.ToJson(created.State), deduplicated: false)),
         AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStates.ToJson(dedup.State), deduplicated: true)),
         AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, RunStates.ToJson(RunState.Pending), deduplicated: true)),
-        AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, Problem(StatusCodes.Status422UnprocessableEntity,
-            ErrorCodes.TemplateNotFound, "Template not found", $"No template is registered as '{missing.Reference}'.")),
+        AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
+            StatusCodes.Status422UnprocessableEntity, ErrorCodes.TemplateNotFound, "Template not found", missing.Message,
+            [new { path = "$.template", message = missing.Message }]))),
         AdmissionOutcome.Refused refused => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
             StatusCodes.Status422UnprocessableEntity, refused.Code, "The run cannot start with these inputs",
             $"{refused.Problems.Count} problem(s); see errors.",
