@@ -157,7 +157,12 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
 
         using var cancel = await client.PostAsync($"/api/runs/{runId}/cancel", Json("""{"reason":"not needed"}"""));
         cancel.StatusCode.ShouldBe(HttpStatusCode.Accepted, await cancel.Content.ReadAsStringAsync());
-        await fixture.WaitForStateAsync(runId, "Cancelled", seconds: 30);
+        // The answer is the state the run is in once the cancel is accepted, and a read right after it agrees.
+        (await cancel.Content.ReadFromJsonAsync<JsonObject>())!["state"]!.GetValue<string>().ShouldBe("cancelled");
+        var read = await fixture.Mesh.GetRunAsync(runId);
+        read["state"]!.GetValue<string>().ShouldBe("cancelled");
+        read["error"]!["code"]!.GetValue<string>().ShouldBe("run_cancelled");
+        read["error"]!["message"]!.GetValue<string>().ShouldBe("not needed");
 
         await Eventually.UntilAsync(
             () => Task.FromResult(worker.LogContains($"Execution {executionId} of run {runId} cancelled by CancelPhase; no result is published")),

@@ -168,7 +168,7 @@ public static class RunCommandsApi
     };
 
     private static async Task<IResult> CancelAsync(
-        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
+        string runId, HttpRequest request, ClaimsPrincipal user, RunAdmission admission, RunCancellation cancellation,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var body = await StrictJsonBody.ReadAsync<CancelRunRequest>(request, required: false, cancellationToken);
@@ -177,20 +177,20 @@ public static class RunCommandsApi
             return invalid;
         }
 
-        if (await FindAsync(runId, db, admission, cancellationToken) is not { } run)
+        if (!Guid.TryParse(runId, out var id) || await admission.FindExistingAsync(id, cancellationToken) is not { } existing)
         {
             return RunNotFound(runId);
         }
 
-        if (RunStates.IsTerminal(run.State))
+        var (cancelled, state) = await cancellation.CancelAsync(existing, body.Value?.Reason, user.Identity?.Name, publish, cancellationToken);
+        if (!cancelled)
         {
             return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotCancellable, "The run has ended",
-                $"Run {run.CorrelationId} is {RunStates.ToJson(run.State)}; only a run that has not ended can be cancelled.");
+                $"Run {existing} is {RunStates.ToJson(state)}; only a run that has not ended can be cancelled.");
         }
 
-        await publish.Publish(new CancelRun { RunId = run.CorrelationId, Reason = body.Value?.Reason, RequestedBy = user.Identity?.Name }, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStates.ToJson(run.State) },
+        // The run is cancelled now (its RunFinished and the executor's CancelPhase are on their way): the answer says so.
+        return Results.Json(new JsonObject { ["runId"] = existing.ToString(), ["state"] = RunStates.ToJson(state) },
             statusCode: StatusCodes.Status202Accepted);
     }
 
