@@ -53,6 +53,8 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
         var decision = JsonNode.Parse(await decided.Content.ReadAsStringAsync())!;
         decision["state"]!.GetValue<string>().ShouldBe("approved");
         decision["decision"]!["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
+        JsonNode.DeepEquals(decision["artifactPreview"], shown["artifactPreview"]).ShouldBeTrue(
+            $"the decision's answer shows the request as GET does, preview included: {decision.ToJsonString()}");
         await fixture.WaitForRunStateAsync(runId, "completed");
         var events = await fixture.EventsOfAsync(runId, "approval.decided");
         events.Count.ShouldBe(1);
