@@ -9,6 +9,7 @@ using RunMesh.Hosting.Correlation;
 using RunMesh.Hosting.Health;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
+using RunMesh.Hosting.Requests;
 using RunMesh.Hosting.Telemetry;
 
 namespace RunMesh.Hosting;
@@ -33,7 +34,8 @@ public static class ServiceDefaults
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddProblemDetails();
+        // Every problem has a code, also those the framework writes (an unknown path, a wrong method).
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = ProblemResponses.AddMissingCode);
         builder.Services.AddExceptionHandler<UnhandledExceptionProblems>();
         // Every log line carries its scopes: the correlation id, and the trace/span of the request or message.
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
@@ -62,17 +64,23 @@ public static class ServiceDefaults
     }
 
     /// <summary>
-    /// Adds correlation ids, authentication and authorization to the pipeline and maps the endpoints every service
-    /// answers without authentication: <c>/health/live</c> (the process runs), <c>/health/ready</c> (what it depends
-    /// on answers), <c>/metrics</c> and its OpenAPI document(s) at <c>/openapi/{documentName}.json</c>. Every other
-    /// endpoint needs an authenticated caller (the authorization fallback policy).
+    /// Adds to the pipeline: <c>HEAD</c> on every <c>GET</c> route, a problem+json for every error answered without a
+    /// body (an unknown path, a wrong method), routing, correlation ids, authentication and authorization, and the refusal
+    /// of query parameters an API endpoint does not take; and maps the endpoints every service answers without
+    /// authentication: <c>/health/live</c> (the process runs), <c>/health/ready</c> (what it depends on answers),
+    /// <c>/metrics</c> and its OpenAPI document(s) at <c>/openapi/{documentName}.json</c>. Every other endpoint needs an
+    /// authenticated caller (the authorization fallback policy).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseHeadRequests();
+        app.UseStatusCodePages();
+        app.UseRouting();
         app.UseCorrelationId();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseKnownQueryParameters();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {

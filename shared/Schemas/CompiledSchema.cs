@@ -12,8 +12,11 @@ public sealed class CompiledSchema
 
     internal CompiledSchema(JsonSchema schema) => _schema = schema;
 
-    /// <summary>Validates <paramref name="instance"/>; returns every error as <c>path: kind</c> (empty when valid).</summary>
-    public IReadOnlyList<string> Validate(JsonNode? instance) => FindErrors(instance).Select(error => error.ToString()).ToList();
+    /// <summary>
+    /// Validates <paramref name="instance"/>; returns every error as <c>path: sentence</c> (<c>$.title: required
+    /// property missing</c>), empty when valid.
+    /// </summary>
+    public IReadOnlyList<string> Validate(JsonNode? instance) => FindErrors(instance).Select(error => $"{error.Path}: {error.Message}").ToList();
 
     /// <summary>
     /// Validates <paramref name="instance"/>; returns every error with its location (empty when valid). A
@@ -34,33 +37,26 @@ public sealed class CompiledSchema
         }
 
         var found = new List<SchemaError>();
-        Flatten(errors, found);
+        SchemaErrorSentences.Collect(errors, found);
         return found;
-    }
-
-    private static void Flatten(IEnumerable<ValidationError> errors, List<SchemaError> found)
-    {
-        foreach (var error in errors)
-        {
-            if (error is ChildSchemaValidationError child)
-            {
-                foreach (var nested in child.Errors.Values)
-                {
-                    Flatten(nested, found);
-                }
-            }
-
-            var path = string.IsNullOrEmpty(error.Path) ? "#" : error.Path;
-            found.Add(new SchemaError(path, error.Kind.ToString()));
-        }
     }
 }
 
 /// <summary>One way an instance breaks a schema.</summary>
-/// <param name="Location">Where, as a JSON pointer-like path into the instance (<c>#/steps[0]</c>; <c>#</c> or <c>#/</c> for the root).</param>
-/// <param name="Message">What: NJsonSchema's error kind (<c>PropertyRequired</c>), or a sentence (a pattern that took too long).</param>
+/// <param name="Location">Where, as NJsonSchema writes it (<c>#/steps[0]</c>, <c>#/style.tone</c>; <c>#</c> or <c>#/</c> for the root).</param>
+/// <param name="Message">What, as a sentence for the instance's author: <c>required property missing</c>, <c>must be a string, got a number</c>.</param>
 public sealed record SchemaError(string Location, string Message)
 {
+    /// <summary>Where, as a JSON path into the instance: <c>$.steps[0]</c>, <c>$.style.tone</c>, <c>$</c> for the root.</summary>
+    public string Path => PathOf(Location);
+
     /// <summary><c>location: message</c>.</summary>
     public override string ToString() => $"{Location}: {Message}";
+
+    /// <summary>The JSON path of a location (<c>#/a.b[0]</c> → <c>$.a.b[0]</c>, <c>#/[1]</c> → <c>$[1]</c>, <c>#</c> → <c>$</c>).</summary>
+    internal static string PathOf(string location)
+    {
+        var relative = location.StartsWith("#/", StringComparison.Ordinal) ? location[2..] : location.TrimStart('#');
+        return relative.Length == 0 ? "$" : relative[0] == '[' ? "$" + relative : "$." + relative;
+    }
 }

@@ -36,7 +36,7 @@ internal sealed record ApprovalView
 
     public required ApprovalLinks Links { get; init; }
 
-    public static ApprovalView Of(ApprovalRequestRow row, bool withPreview = true) => new()
+    public static ApprovalView Of(ApprovalRequestRow row) => new()
     {
         RequestId = row.RequestId,
         RunId = row.RunId,
@@ -45,7 +45,7 @@ internal sealed record ApprovalView
         Attempt = row.Attempt,
         Gate = row.Gate,
         ArtifactDigest = row.ArtifactDigest,
-        ArtifactPreview = withPreview && row.ArtifactPreview is { } preview ? JsonNode.Parse(preview) : null,
+        ArtifactPreview = row.ArtifactPreview is { } preview ? JsonNode.Parse(preview) : null,
         State = row.State,
         RequestedAt = row.RequestedAt,
         ExpiresAt = row.ExpiresAt,

@@ -152,8 +152,8 @@ public static class ApprovalsApi
         var decidedBy = user.Identity?.Name ?? "anonymous";
         return await decisions.DecideAsync(id, action.Value, decidedBy, decision.Comment, cancellationToken) switch
         {
-            DecisionOutcome.Decided decided => TypedResults.Ok(ApprovalView.Of(decided.Request, withPreview: false)),
-            DecisionOutcome.AlreadyDecided same => TypedResults.Ok(ApprovalView.Of(same.Request, withPreview: false)),
+            DecisionOutcome.Decided decided => TypedResults.Ok(ApprovalView.Of(decided.Request)),
+            DecisionOutcome.AlreadyDecided same => TypedResults.Ok(ApprovalView.Of(same.Request)),
             DecisionOutcome.Conflict conflict => Conflict(conflict.Request, decision.Action),
             _ => NotFound(requestId),
         };

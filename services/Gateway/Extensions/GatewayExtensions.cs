@@ -40,7 +40,8 @@ internal static class GatewayExtensions
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<MirroredDestinationsFilter>()
             .AddTransforms<IdentityForwarding>()
-            .AddTransforms<CorrelationIdForwarding>();
+            .AddTransforms<CorrelationIdForwarding>()
+            .AddTransforms<HeadForwarding>();
 
         builder.Services.AddApiKeyRateLimiter();
         builder.Services.AddRequestTimeouts();

@@ -35,6 +35,7 @@ internal static class OrchestratorExtensions
         builder.Services.AddScoped<TemplateRegistry>();
         builder.Services.AddSingleton<ResolvedTemplates>();
         builder.Services.AddScoped<RunAdmission>();
+        builder.Services.AddScoped<RunCancellation>();
         builder.Services.AddScoped<IdempotencyKeys>();
 
         builder.AddServiceBus(bus =>

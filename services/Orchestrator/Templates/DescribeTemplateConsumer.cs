@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using RunMesh.Contracts;
-using RunMesh.Orchestrator.Persistence;
 
 namespace RunMesh.Orchestrator.Templates;
 
@@ -10,7 +8,7 @@ namespace RunMesh.Orchestrator.Templates;
 /// Answers <see cref="DescribeTemplate"/> (the planner asks it before a study starts): the template's identity and
 /// its <c>inputs.schema</c>, or which versions its name has. Reads only; no inbox or outbox is needed.
 /// </summary>
-internal sealed class DescribeTemplateConsumer(TemplateRegistry templates, OrchestratorDbContext db) : IConsumer<DescribeTemplate>
+internal sealed class DescribeTemplateConsumer(TemplateRegistry templates) : IConsumer<DescribeTemplate>
 {
     /// <summary>The consumer's queue.</summary>
     public const string EndpointName = "describe-template";
@@ -29,10 +27,7 @@ internal sealed class DescribeTemplateConsumer(TemplateRegistry templates, Orche
             return;
         }
 
-        var at = reference.LastIndexOf('@');
-        var name = at > 0 ? reference[..at] : reference;
-        var versions = await db.Templates.AsNoTracking().Where(t => t.Name == name).OrderBy(t => t.Version).Select(t => t.Version)
-            .Take(50).ToListAsync(context.CancellationToken);
+        var versions = await templates.VersionsOfNameAsync(reference, context.CancellationToken);
         await context.RespondAsync(new TemplateDescription { Found = false, VersionsOfName = versions });
     }
 }

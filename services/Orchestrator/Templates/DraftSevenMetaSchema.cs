@@ -257,16 +257,16 @@ internal static class DraftSevenMetaSchema
 
     /// <summary>
     /// Every way <paramref name="schema"/> breaks the meta-schema, one problem per location (its path under
-    /// <paramref name="path"/>, its message listing the meta-schema's error kinds); empty when it is valid.
+    /// <paramref name="path"/>, its message saying what the meta-schema found wrong there); empty when it is valid.
     /// </summary>
     public static async Task<IReadOnlyList<ValidationProblem>> CheckAsync(JsonNode schema, string path)
     {
         var metaSchema = await s_metaSchema.Value;
         return metaSchema.FindErrors(schema)
-            .GroupBy(error => error.Location, StringComparer.Ordinal)
+            .GroupBy(error => error.Path, StringComparer.Ordinal)
             .Select(group => new ValidationProblem(
-                path + ToDotted(group.Key),
-                $"is not valid JSON Schema draft 7 ({string.Join(", ", group.Select(e => e.Message).Distinct(StringComparer.Ordinal))})"))
+                path + group.Key[1..],
+                $"is not valid JSON Schema draft 7: {string.Join("; ", group.Select(e => e.Message).Distinct(StringComparer.Ordinal))}"))
             .ToList();
     }
 

@@ -34,9 +34,9 @@ public static class RunInputs
 
     /// <summary>
     /// Checks <paramref name="inputs"/> against <paramref name="template"/>: every error against its <c>inputs.schema</c>
-    /// (path <c>$.inputs…</c>, message the schema's error kind, e.g. <c>PropertyRequired</c>, or that a pattern took too
-    /// long to evaluate), and every input that a phase's instructions (or a run phase's settings) reference but the
-    /// inputs lack. Empty when the run may start; otherwise the API answers 422 <c>invalid_inputs</c> with the list.
+    /// (path <c>$.inputs…</c>, message a sentence such as <c>required property missing</c> or <c>must be one of: a, b</c>,
+    /// or that a pattern took too long to evaluate), and every input that a phase's instructions (or a run phase's
+    /// settings) reference but the inputs lack. Empty when the run may start; otherwise the API answers 422 <c>invalid_inputs</c> with the list.
     /// </summary>
     public static IReadOnlyList<ValidationProblem> Validate(WorkflowTemplate template, JsonObject inputs)
     {
@@ -48,7 +48,7 @@ public static class RunInputs
         {
             foreach (var error in schema.Compiled.FindErrors(inputs))
             {
-                problems.Add(new ValidationProblem("$.inputs" + DraftSevenMetaSchema.ToDotted(error.Location), error.Message));
+                problems.Add(new ValidationProblem("$.inputs" + error.Path[1..], error.Message));
             }
         }
 

@@ -137,6 +137,52 @@ public sealed class TemplateRegistry(OrchestratorDbContext db, TimeProvider cloc
         return row is null ? null : await LoadAsync(row, cancellationToken);
     }
 
+    /// <summary>
+    /// The registered versions (ascending, at most 50) of the name a reference that matched nothing names: the part
+    /// before its last <c>@</c>, or all of it (<c>nc-blog</c> for <c>nc-blog</c> and for <c>nc-blog@9</c>).
+    /// </summary>
+    public async Task<IReadOnlyList<int>> VersionsOfNameAsync(string reference, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var name = NameOf(reference);
+        return await db.Templates.AsNoTracking().Where(t => t.Name == name).OrderBy(t => t.Version).Select(t => t.Version)
+            .Take(50).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Why <paramref name="reference"/> matched no template, in words that say what to send instead: a name without a
+    /// version is told to add one (and which exist), an unknown version which versions exist.
+    /// </summary>
+    public static string NotFoundMessage(string reference, IReadOnlyList<int> versionsOfName)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(versionsOfName);
+        var shown = reference.Length <= 200 ? reference : string.Concat(reference.AsSpan(0, 197), "...");
+        var isHash = reference.Trim().StartsWith(Digest.Sha256Prefix, StringComparison.OrdinalIgnoreCase);
+        var hasVersion = reference.LastIndexOf('@') > 0;
+        var versions = string.Join(", ", versionsOfName.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        if (!isHash && !hasVersion && versionsOfName.Count > 0)
+        {
+            return $"'{shown}' names a template but not its version: use name@version, e.g. '{shown}@{versionsOfName[^1].ToString(CultureInfo.InvariantCulture)}' "
+                + $"(registered versions of '{shown}': {versions}).";
+        }
+
+        if (versionsOfName.Count > 0)
+        {
+            return $"No template is registered as '{shown}'; the registered versions of '{NameOf(shown)}' are {versions}.";
+        }
+
+        return isHash || hasVersion
+            ? $"No template is registered as '{shown}'."
+            : $"No template is registered as '{shown}': name a template as name@version (e.g. spec-review@1) or by its hash (sha256:…).";
+    }
+
+    private static string NameOf(string reference)
+    {
+        var at = reference.LastIndexOf('@');
+        return at > 0 ? reference[..at] : reference;
+    }
+
     /// <summary>The template registered as <paramref name="name"/>@<paramref name="version"/>, or <see langword="null"/>.</summary>
     public async Task<TemplateDetails?> GetAsync(string name, int version, CancellationToken cancellationToken)
     {

@@ -102,8 +102,7 @@ public static class ObjectDocument
         }
         catch (JsonException ex)
         {
-            // System.Text.Json's messages name the line and position, and nothing about this process.
-            return Failed(DocumentFormat.Json, $"invalid JSON: {ex.Message}");
+            return Failed(DocumentFormat.Json, $"invalid JSON: {SyntaxErrors.OfJson(ex, text)}");
         }
 
         return node is JsonObject obj

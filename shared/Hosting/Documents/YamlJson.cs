@@ -47,7 +47,12 @@ public static partial class YamlJson
         {
             stream.Load(new StringReader(text));
         }
-        catch (Exception ex) when (ex is YamlException or ArgumentException)
+        catch (YamlException ex)
+        {
+            problems.Add(new ValidationProblem("$", $"invalid YAML: {SyntaxErrors.OfYaml(ex)}"));
+            return null;
+        }
+        catch (ArgumentException ex)
         {
             problems.Add(new ValidationProblem("$", $"invalid YAML: {ex.Message}"));
             return null;
@@ -110,20 +115,28 @@ public static partial class YamlJson
         }
         catch (YamlException ex)
         {
-            problems.Add(new ValidationProblem("$", $"invalid YAML: {ex.Message}"));
+            problems.Add(new ValidationProblem("$", $"invalid YAML: {SyntaxErrors.OfYaml(ex)}"));
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner throws this (not a YamlException) when the text ends inside an unclosed flow
             // collection, e.g. "name: [a"; it was a 500.
-            problems.Add(new ValidationProblem("$", "invalid YAML: the text ends before an open [ or { is closed"));
+            problems.Add(new ValidationProblem("$", $"invalid YAML: {EndOf(text)}: the text ends before an open [ or {{ is closed"));
         }
 
         return problems.Count == before;
     }
 
     private static void Add(List<ValidationProblem> problems, ParsingEvent at, string message) =>
-        problems.Add(new ValidationProblem("$", $"line {at.Start.Line}, column {at.Start.Column}: {message}"));
+        problems.Add(new ValidationProblem("$", $"{SyntaxErrors.At(at.Start)}: {message}"));
+
+    /// <summary>The line and column just after the last character of <paramref name="text"/>.</summary>
+    private static string EndOf(string text)
+    {
+        var lastLine = text.TrimEnd('\n').Split('\n')[^1];
+        var line = text.TrimEnd('\n').Count(c => c == '\n') + 1;
+        return string.Create(CultureInfo.InvariantCulture, $"line {line}, column {lastLine.Length + 1}");
+    }
 
     private static JsonNode? ToJson(YamlNode node, string path, List<ValidationProblem> problems)
     {
@@ -137,14 +150,14 @@ public static partial class YamlJson
                 {
                     if (keyNode is not YamlScalarNode { Value: { } key })
                     {
-                        problems.Add(new ValidationProblem(path, $"line {keyNode.Start.Line}: keys must be plain strings"));
+                        problems.Add(new ValidationProblem(path, $"{SyntaxErrors.At(keyNode.Start)}: keys must be plain strings"));
                         continue;
                     }
 
                     var childPath = $"{path}.{key}";
                     if (obj.ContainsKey(key))
                     {
-                        problems.Add(new ValidationProblem(childPath, $"line {keyNode.Start.Line}: duplicate key"));
+                        problems.Add(new ValidationProblem(childPath, $"{SyntaxErrors.At(keyNode.Start)}: duplicate key"));
                         continue;
                     }
 
@@ -165,7 +178,7 @@ public static partial class YamlJson
             case YamlScalarNode scalar:
                 return ScalarToJson(scalar, tag, path, problems);
             default:
-                problems.Add(new ValidationProblem(path, $"line {node.Start.Line}: unsupported YAML node"));
+                problems.Add(new ValidationProblem(path, $"{SyntaxErrors.At(node.Start)}: unsupported YAML node"));
                 return null;
         }
     }
@@ -174,7 +187,7 @@ public static partial class YamlJson
     {
         if (tag is not null && tag != "!" && tag != CoreTagPrefix + expected)
         {
-            problems.Add(new ValidationProblem(path, $"line {node.Start.Line}: the tag {tag} does not fit a {(expected == "map" ? "mapping" : "sequence")}"));
+            problems.Add(new ValidationProblem(path, $"{SyntaxErrors.At(node.Start)}: the tag {tag} does not fit a {(expected == "map" ? "mapping" : "sequence")}"));
         }
     }
 
@@ -189,20 +202,20 @@ public static partial class YamlJson
 
         if (tag is CoreTagPrefix + "map" or CoreTagPrefix + "seq")
         {
-            problems.Add(new ValidationProblem(path, $"line {scalar.Start.Line}: the tag {tag} does not fit a scalar"));
+            problems.Add(new ValidationProblem(path, $"{SyntaxErrors.At(scalar.Start)}: the tag {tag} does not fit a scalar"));
             return null;
         }
 
         var (value, kind) = Resolve(text);
         if (kind == ScalarKind.NotFinite)
         {
-            problems.Add(new ValidationProblem(path, $"line {scalar.Start.Line}: {text} has no JSON form (a number must be finite)"));
+            problems.Add(new ValidationProblem(path, $"{SyntaxErrors.At(scalar.Start)}: {text} has no JSON form (a number must be finite)"));
             return null;
         }
 
         if (tag is not null && tag != CoreTagPrefix + KindTag(kind))
         {
-            problems.Add(new ValidationProblem(path, $"line {scalar.Start.Line}: \"{text}\" is not a valid {tag}"));
+            problems.Add(new ValidationProblem(path, $"{SyntaxErrors.At(scalar.Start)}: \"{text}\" is not a valid {tag}"));
             return null;
         }
 

@@ -34,6 +34,53 @@ public static class ProblemResponses
         return problem;
     }
 
+    /// <summary>
+    /// Gives a problem the framework writes itself — the 404 of a path no endpoint answers, the 405 of a method the
+    /// path does not take, an error answered without a body — the RunMesh shape: a <c>code</c> (from the status), its
+    /// <c>type</c>, and a <c>detail</c> that names the method and path. Problems that have a code keep it.
+    /// </summary>
+    public static void AddMissingCode(ProblemDetailsContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var problem = context.ProblemDetails;
+        if (problem.Extensions.ContainsKey("code"))
+        {
+            return;
+        }
+
+        var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+        var code = status switch
+        {
+            StatusCodes.Status400BadRequest => ProblemCodes.BadRequest,
+            StatusCodes.Status401Unauthorized => ProblemCodes.Unauthenticated,
+            StatusCodes.Status403Forbidden => ProblemCodes.Forbidden,
+            StatusCodes.Status404NotFound => ProblemCodes.NotFound,
+            StatusCodes.Status405MethodNotAllowed => ProblemCodes.MethodNotAllowed,
+            StatusCodes.Status406NotAcceptable => ProblemCodes.NotAcceptable,
+            StatusCodes.Status413PayloadTooLarge => ProblemCodes.PayloadTooLarge,
+            StatusCodes.Status415UnsupportedMediaType => ProblemCodes.UnsupportedMediaType,
+            StatusCodes.Status429TooManyRequests => ProblemCodes.RateLimited,
+            StatusCodes.Status503ServiceUnavailable => ProblemCodes.ServiceUnavailable,
+            >= 500 => ProblemCodes.InternalError,
+            _ => ProblemCodes.BadRequest,
+        };
+        problem.Extensions["code"] = code;
+        problem.Type = TypeOf(code);
+        if (problem.Detail is null)
+        {
+            var request = context.HttpContext.Request;
+            var path = $"{request.PathBase}{request.Path}";
+            // The path is the client's: keep what is echoed back short.
+            var where = $"{request.Method} {(path.Length <= 200 ? path : string.Concat(path.AsSpan(0, 197), "..."))}";
+            problem.Detail = status switch
+            {
+                StatusCodes.Status404NotFound => $"There is no endpoint at {where}.",
+                StatusCodes.Status405MethodNotAllowed => $"{where}: the path exists, but not for {request.Method}.",
+                _ => $"{where} could not be answered ({status}).",
+            };
+        }
+    }
+
     /// <summary>Writes the problem as the response (status, <c>application/problem+json</c>). Never put a secret in <paramref name="detail"/>.</summary>
     public static async Task WriteAsync(HttpContext context, int status, string code, string title, string detail)
     {
@@ -88,6 +135,12 @@ public static class ProblemCodes
 
     /// <summary>No route for this path and method (404).</summary>
     public const string NotFound = "not_found";
+
+    /// <summary>The path exists, but not for this method (405).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>The service failed to answer (500); the details are in its log, under the response's trace id.</summary>
+    public const string InternalError = "internal_error";
 
     /// <summary>406: none of the media types the request accepts can be served.</summary>
     public const string NotAcceptable = "not_acceptable";

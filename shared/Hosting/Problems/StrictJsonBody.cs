@@ -1,8 +1,10 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using RunMesh.Hosting.Documents;
 
 namespace RunMesh.Hosting.Problems;
 
@@ -26,6 +28,9 @@ public sealed record RequestBodyError(string Path, string Message);
 /// </summary>
 public static class StrictJsonBody
 {
+    /// <summary>The most problems one refusal lists.</summary>
+    private const int MaxErrors = 20;
+
     /// <summary>The serializer options bodies are read with (also for hashing a body as it was read).</summary>
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
@@ -67,8 +72,8 @@ public static class StrictJsonBody
         catch (JsonException ex)
         {
             request.Body.Position = 0;
-            var error = await DiagnoseAsync<T>(request.Body, ex, cancellationToken);
-            return new(null, Invalid(error));
+            var errors = await DiagnoseAsync<T>(request.Body, ex, cancellationToken);
+            return new(null, Invalid(errors));
         }
     }
 
@@ -76,34 +81,176 @@ public static class StrictJsonBody
     public static IResult Invalid(RequestBodyError error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return Results.Problem(ProblemResponses.Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
-            $"{error.Path}: {error.Message}.", [new { path = error.Path, message = error.Message }]));
+        return Invalid([error]);
     }
 
     /// <summary>
-    /// What is wrong, from the path the serializer stopped at and the body's shape: malformed JSON, a field that is not
-    /// known, a required field that is missing, or a value (null included) that is not what the field must be.
+    /// The 400 <c>invalid_request</c> for <paramref name="errors"/>: <c>errors</c> lists each as <c>{path, message}</c>, and
+    /// <c>detail</c> says them in one sentence (<c>$.x: must be …</c> for one, <c>2 problems: $.x: …; $.y: …</c> for more).
     /// </summary>
-    private static async Task<RequestBodyError> DiagnoseAsync<T>(Stream body, JsonException ex, CancellationToken cancellationToken)
+    public static IResult Invalid(IReadOnlyList<RequestBodyError> errors)
     {
-        var path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
-        var shownPath = path.Length <= 200 ? path : string.Concat(path.AsSpan(0, 197), "...");
+        ArgumentNullException.ThrowIfNull(errors);
+        var detail = errors.Count == 1
+            ? $"{errors[0].Path}: {errors[0].Message}."
+            : $"{errors.Count} problems: {string.Join("; ", errors.Select(e => $"{e.Path}: {e.Message}"))}.";
+        return Results.Problem(ProblemResponses.Create(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request body",
+            detail, errors.Select(e => new { path = e.Path, message = e.Message }).ToList()));
+    }
+
+    /// <summary>
+    /// Everything that is wrong with a refused body, in the order it appears: not valid JSON (with the line and column),
+    /// or each field that is not known, is missing, is null or is not what it must be. When the walk finds nothing
+    /// (the serializer refused something it does not look at), the field at the path the serializer stopped at.
+    /// </summary>
+    private static async Task<IReadOnlyList<RequestBodyError>> DiagnoseAsync<T>(Stream body, JsonException ex, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, cancellationToken);
+        var bytes = buffer.ToArray();
         JsonNode? document;
         try
         {
-            document = await JsonNode.ParseAsync(body, cancellationToken: cancellationToken);
+            document = JsonNode.Parse(bytes);
         }
-        catch (JsonException)
+        catch (JsonException syntax)
         {
-            return new RequestBodyError(shownPath, "is not valid JSON (or is nested too deeply)");
+            return [new RequestBodyError("$", $"is not valid JSON: {SyntaxErrors.OfJson(syntax, Encoding.UTF8.GetString(bytes))}")];
         }
 
-        if (ex.InnerException is JsonException)
+        if (ex.InnerException is JsonException reader)
         {
             // The serializer's reader refused it (e.g. nesting deeper than it reads): not a question of the field's type.
-            return new RequestBodyError(shownPath, "is not valid JSON (or is nested too deeply)");
+            return [new RequestBodyError("$", $"is not valid JSON: {SyntaxErrors.OfJson(reader, Encoding.UTF8.GetString(bytes))}")];
         }
 
+        var errors = new List<RequestBodyError>();
+        if (document is null)
+        {
+            errors.Add(new RequestBodyError("$", $"must be {Describe(Options.GetTypeInfo(typeof(T)))}, not null"));
+        }
+        else
+        {
+            Check(Options.GetTypeInfo(typeof(T)), document, "$", errors);
+        }
+
+        return errors.Count > 0 ? errors : [AtPath<T>(document, ex)];
+    }
+
+    /// <summary>Adds what is wrong with <paramref name="node"/> as a value of <paramref name="type"/> (and with every value in it).</summary>
+    private static void Check(JsonTypeInfo type, JsonNode node, string at, List<RequestBodyError> errors)
+    {
+        if (errors.Count >= MaxErrors)
+        {
+            return;
+        }
+
+        switch (type.Kind)
+        {
+            case JsonTypeInfoKind.Object:
+                if (node is not JsonObject obj)
+                {
+                    errors.Add(WrongType(type, node, at));
+                    return;
+                }
+
+                foreach (var (name, value) in obj)
+                {
+                    var path = Append(at, name);
+                    var property = type.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+                    if (property is null)
+                    {
+                        errors.Add(new RequestBodyError(path, "is not a known field" + Spelling.DidYouMean(name, type.Properties.Select(p => p.Name))));
+                        continue;
+                    }
+
+                    var propertyType = Options.GetTypeInfo(property.PropertyType);
+                    if (value is null)
+                    {
+                        errors.Add(new RequestBodyError(path, property.IsRequired
+                            ? $"must be {Describe(propertyType)}, not null"
+                            : $"must be {Describe(propertyType)}, not null (leave the field out for its default)"));
+                        continue;
+                    }
+
+                    Check(propertyType, value, path, errors);
+                }
+
+                foreach (var missing in type.Properties.Where(p => p.IsRequired && !obj.Any(f => string.Equals(f.Key, p.Name, StringComparison.OrdinalIgnoreCase))))
+                {
+                    errors.Add(new RequestBodyError(Append(at, missing.Name), "is required"));
+                }
+
+                return;
+            case JsonTypeInfoKind.Dictionary when type.ElementType is { } valueType:
+                if (node is not JsonObject map)
+                {
+                    errors.Add(WrongType(type, node, at));
+                    return;
+                }
+
+                var values = Options.GetTypeInfo(valueType);
+                foreach (var (key, value) in map)
+                {
+                    if (value is null)
+                    {
+                        // The serializer takes it, but no dictionary of a body has a use for it (a label is a string).
+                        errors.Add(new RequestBodyError(Append(at, key), $"must be {Describe(values)}, not null"));
+                    }
+                    else
+                    {
+                        Check(values, value, Append(at, key), errors);
+                    }
+                }
+
+                return;
+            case JsonTypeInfoKind.Enumerable when type.ElementType is { } itemType:
+                if (node is not JsonArray array)
+                {
+                    errors.Add(WrongType(type, node, at));
+                    return;
+                }
+
+                var items = Options.GetTypeInfo(itemType);
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is { } item)
+                    {
+                        Check(items, item, $"{at}[{i}]", errors);
+                    }
+                }
+
+                return;
+            default:
+                // A value the serializer reads whole (a string, a number, a UUID, a JSON object): it decides.
+                try
+                {
+                    JsonSerializer.Deserialize(node, type.Type, Options);
+                }
+                catch (JsonException)
+                {
+                    errors.Add(WrongType(type, node, at));
+                }
+
+                return;
+        }
+    }
+
+    private static RequestBodyError WrongType(JsonTypeInfo type, JsonNode node, string at)
+    {
+        var expected = Describe(type);
+        var got = FieldReader.Describe(node);
+        // "must be a UUID string" of a string, "must be an integer from …" of a number: saying what it got adds nothing.
+        return expected.EndsWith(got[(got.IndexOf(' ', StringComparison.Ordinal) + 1)..], StringComparison.Ordinal)
+            || (got == "a number" && expected.StartsWith("an integer", StringComparison.Ordinal))
+            ? new RequestBodyError(at, $"must be {expected}")
+            : new RequestBodyError(at, $"must be {expected}, got {got}");
+    }
+
+    /// <summary>What is wrong at the path the serializer stopped at: a field that is not known, a missing required field, or a value (null included) that is not what the field must be.</summary>
+    private static RequestBodyError AtPath<T>(JsonNode? document, JsonException ex)
+    {
+        var path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
         var type = Options.GetTypeInfo(typeof(T));
         var node = document;
         var at = "$";

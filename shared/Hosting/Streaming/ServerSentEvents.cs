@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using RunMesh.Hosting.Requests;
 
 namespace RunMesh.Hosting.Streaming;
 
@@ -8,9 +9,10 @@ public static class ServerSentEvents
 {
     /// <summary>
     /// Makes <paramref name="context"/>'s response an event stream: 200, <c>text/event-stream</c>, not cached, not
-    /// buffered by a proxy (<c>X-Accel-Buffering: no</c>) or by the server.
+    /// buffered by a proxy (<c>X-Accel-Buffering: no</c>) or by the server. Returns whether events are to follow: a
+    /// <c>HEAD</c> request gets these headers alone (<see cref="HeadRequests"/>), not a stream that never ends.
     /// </summary>
-    public static void Prepare(HttpContext context)
+    public static bool Prepare(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = context.Response;
@@ -19,5 +21,6 @@ public static class ServerSentEvents
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        return !HeadRequests.IsHead(context);
     }
 }

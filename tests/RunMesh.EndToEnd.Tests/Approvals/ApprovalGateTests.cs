@@ -56,6 +56,8 @@ public sealed class ApprovalGateTests(ApprovalsFixture fixture)
         var decision = JsonNode.Parse(await decided.Content.ReadAsStringAsync())!;
         decision["state"]!.GetValue<string>().ShouldBe("approved");
         decision["decision"]!["decidedBy"]!.GetValue<string>().ShouldBe("test-approver");
+        JsonNode.DeepEquals(decision["artifactPreview"], shown["artifactPreview"]).ShouldBeTrue(
+            $"the decision's answer shows the request as GET does, preview included: {decision.ToJsonString()}");
         var completed = await fixture.WaitForRunStateAsync(runId, "completed");
         completed["links"]!.AsObject().ContainsKey("approval").ShouldBeFalse("a run no longer waiting links to no request");
         var events = await fixture.EventsOfAsync(runId, "approval.decided");

@@ -29,7 +29,7 @@ public sealed class LoadBalancingTests(GatewayFixture fixture)
             var viewer = mesh.GatewayClient("viewer", gateway: gateway);
 
             var spread = await SendProbesAsync(viewer, "spread");
-            spread.ShouldAllBe(p => p.Status == HttpStatusCode.OK);
+            spread.ShouldAllBe(p => p.Status == HttpStatusCode.NotFound);
             await UntilLoggedAsync(spread, p => survivor.LogContains(p) || replica.LogContains(p), "every request to show in a request log");
             var reachedSurvivor = spread.Count(p => survivor.LogContains(p.Probe));
             var reachedReplica = spread.Count(p => replica.LogContains(p.Probe));
@@ -40,15 +40,16 @@ public sealed class LoadBalancingTests(GatewayFixture fixture)
             await replica.KillAsync();
 
             // Until the health check has failed enough times in a row, some requests still go to the dead instance
-            // (502). Bounded wait: two failed probes at a 1 s interval, with room for a busy machine.
+            // (502 from the gateway instead of the orchestrator's 404). Bounded wait: two failed probes at a 1 s
+            // interval, with room for a busy machine.
             await Eventually.UntilAsync(
-                async () => (await SendProbesAsync(viewer, "after-kill")).All(p => p.Status == HttpStatusCode.OK),
+                async () => (await SendProbesAsync(viewer, "after-kill")).All(p => p.Status == HttpStatusCode.NotFound),
                 TimeSpan.FromSeconds(20),
-                $"{Requests} requests in a row to succeed after orchestrator-2 was killed",
+                $"{Requests} requests in a row to be answered by the survivor after orchestrator-2 was killed",
                 () => gateway.LogTail());
 
             var after = await SendProbesAsync(viewer, "taken-out");
-            after.ShouldAllBe(p => p.Status == HttpStatusCode.OK);
+            after.ShouldAllBe(p => p.Status == HttpStatusCode.NotFound);
             await UntilLoggedAsync(after, survivor.LogContains, "with orchestrator-2 taken out, every request to reach the survivor");
         }
         finally
@@ -67,7 +68,8 @@ public sealed class LoadBalancingTests(GatewayFixture fixture)
         for (var i = 0; i < Requests; i++)
         {
             var probe = $"{stage}-{Guid.NewGuid():N}";
-            using var response = await client.GetAsync($"/api/templates?probe={probe}");
+            // The probe is in the path, where the request log shows it; the orchestrator answers 404 template_not_found.
+            using var response = await client.GetAsync($"/api/templates/{probe}/1");
             results.Add((probe, response.StatusCode));
         }
 

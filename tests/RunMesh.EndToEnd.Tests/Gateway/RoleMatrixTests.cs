@@ -1,14 +1,16 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 
 namespace RunMesh.EndToEnd.Tests.Gateway;
 
 /// <summary>
 /// Every routed endpoint × every caller (no key and each role): 401 without a key, 403 below the route's role,
 /// and otherwise the request passes the gateway and reaches the route's service (seen in that service's request log).
-/// The ids are fresh, so an allowed call usually gets the service's own answer for an unknown resource (e.g. a 404
-/// <c>run_not_found</c>); <see cref="RoleMatrixAllowedCallsTests"/> checks the 200s of the approval and report endpoints
-/// with a real run, report and approval request. Each issue that brings endpoints adds its rows to <see cref="Endpoints"/>.
+/// The probe that finds the request in the log is a query parameter no endpoint takes, so an allowed call to the API
+/// gets the service's own refusal of it (400 <c>invalid_request</c> naming <c>probe</c>);
+/// <see cref="RoleMatrixAllowedCallsTests"/> checks the 200s of the approval and report endpoints with a real run,
+/// report and approval request. Each issue that brings endpoints adds its rows to <see cref="Endpoints"/>.
 /// </summary>
 [Collection(GatewayMesh.Name)]
 public sealed class RoleMatrixTests(GatewayFixture fixture)
@@ -88,7 +90,90 @@ public sealed class RoleMatrixTests(GatewayFixture fixture)
                 TimeSpan.FromSeconds(10),
                 $"{method} {path} to reach {service}",
                 () => target.LogTail(10));
+            if (path.StartsWith("/api/", StringComparison.Ordinal))
+            {
+                await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+                (await response.Content.ReadAsStringAsync()).ShouldContain("Query parameter 'probe' is not known here.");
+            }
         }
+    }
+
+    public static TheoryData<string, string, string, string?> UnknownQueryParameters => new()
+    {
+        // path ({id}: a fresh id), role, the parameter the endpoint does not take, the one it suggests
+        { "/api/runs?status=running", "viewer", "status", "state" },
+        { "/api/runs/{id}/events?afterr=3", "viewer", "afterr", "after" },
+        { "/api/runs/{id}/artifacts/spec?attemp=1", "viewer", "attemp", "attempt" },
+        { "/api/templates?foo=1", "viewer", "foo", null },
+        { "/api/approvals?status=pending", "approver", "status", "state" },
+        { "/api/studies?sate=running", "viewer", "sate", "state" },
+        { "/api/studies/{id}/runs?format=csv", "viewer", "format", null },
+        { "/api/runs/{id}/report?generaton=1", "viewer", "generaton", "generation" },
+        { "/api/runs/{id}/manifest?foo=1", "viewer", "foo", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnknownQueryParameters))]
+    public async Task A_query_parameter_the_endpoint_does_not_take_is_refused_naming_it(string path, string role, string parameter, string? suggested)
+    {
+        using var response = await fixture.Mesh.GatewayClient(role).GetAsync(path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
+        detail.ShouldStartWith(suggested is null
+            ? $"Query parameter '{parameter}' is not known here."
+            : $"Query parameter '{parameter}' (did you mean '{suggested}'?) is not known here.");
+    }
+
+    public static TheoryData<string, string?> GetRoutes => new()
+    {
+        // path ({id}: a fresh id), role (null: anonymous)
+        { "/api/runs", "viewer" },
+        { "/api/runs/{id}", "viewer" },
+        { "/api/runs/{id}/events", "viewer" },
+        { "/api/runs/{id}/report", "viewer" },
+        { "/api/templates", "viewer" },
+        { "/api/templates/spec-review/1", "viewer" },
+        { "/api/approvals", "approver" },
+        { "/api/studies", "viewer" },
+        { "/api/templates/nc-blog", "viewer" },
+        { "/openapi/gateway.json", null },
+        { "/openapi/orchestrator.json", null },
+        { "/health/ready", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(GetRoutes))]
+    public async Task Head_answers_what_get_answers_without_the_body(string path, string? role)
+    {
+        var uri = path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
+        var client = role is null ? new HttpClient { BaseAddress = fixture.Mesh.Gateway.BaseAddress } : fixture.Mesh.GatewayClient(role);
+
+        using var get = await client.GetAsync(uri);
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, uri));
+
+        head.StatusCode.ShouldBe(get.StatusCode, $"HEAD {uri}");
+        head.Content.Headers.ContentType?.MediaType.ShouldBe(get.Content.Headers.ContentType?.MediaType, $"HEAD {uri}");
+        (await head.Content.ReadAsByteArrayAsync()).ShouldBeEmpty();
+        (await get.Content.ReadAsByteArrayAsync()).ShouldNotBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_path_a_service_does_not_have_is_a_404_problem_naming_it()
+    {
+        using var response = await fixture.Mesh.GatewayClient("viewer").GetAsync("/api/templates/nc-blog");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()
+            .ShouldBe("There is no endpoint at GET /api/templates/nc-blog.");
+    }
+
+    [Fact]
+    public async Task A_method_a_path_does_not_take_is_a_405_problem()
+    {
+        using var response = await fixture.Mesh.GatewayClient("viewer").GetAsync($"/api/runs/{Guid.NewGuid()}/cancel");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
     }
 
     [Fact]

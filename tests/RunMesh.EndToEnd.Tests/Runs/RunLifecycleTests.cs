@@ -97,6 +97,9 @@ public sealed class RunLifecycleTests(RunLifecycleFixture fixture) : IClassFixtu
 
         run["error"]!["code"]!.GetValue<string>().ShouldBe("artifact_invalid_after_repair");
         run["error"]!["phaseKey"]!.GetValue<string>().ShouldBe("spec");
+        // What was wrong is in the run's error itself, not only in its events.
+        run["error"]!["message"]!.GetValue<string>().ShouldBe(
+            "Phase 'spec' produced an invalid artifact after 1 repair attempt(s); the last one (attempt 2): $.title: required property missing.");
         var failures = (await fixture.EventsAsync(runId)).Where(e => e["type"]!.GetValue<string>() == "phase.attempt_failed").ToList();
         failures.Count.ShouldBe(2, "the first attempt and its one repair");
         failures.ShouldAllBe(f => f["payload"]!["kind"]!.GetValue<string>() == "invalid_artifact");

@@ -124,6 +124,7 @@ public sealed class RunQueriesApiTests(RunQueriesFixture fixture) : IClassFixtur
     [InlineData("limit=201", "limit")]
     [InlineData("limit=ten", "limit")]
     [InlineData("cursor=not-a-cursor", "cursor")]
+    [InlineData("status=running", "status")]
     public async Task Listing_with_a_bad_parameter_is_a_400_naming_it(string query, string parameter)
     {
         using var response = await Viewer.GetAsync($"/api/runs?{query}");
@@ -342,15 +343,34 @@ public sealed class RunQueriesApiTests(RunQueriesFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Head_on_an_event_stream_answers_its_headers_at_once_without_opening_the_stream()
+    {
+        var run = RunQueriesFixture.NewRun("Running", DateTimeOffset.UtcNow, new Dictionary<string, string>());
+        await fixture.SaveAsync(run, RunEventTypes.RunCreated);
+        using var timeout = new CancellationTokenSource(s_streamTimeout);
+
+        using var response = await Viewer.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/runs/{run.CorrelationId}/events/stream"), timeout.Token);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+        (await response.Content.ReadAsByteArrayAsync(timeout.Token)).ShouldBeEmpty();
+        var orchestrator = fixture.Mesh.Service("orchestrator");
+        await Eventually.UntilAsync(
+            () => Task.FromResult(orchestrator.LogLineContains("Request finished", " HEAD ", $"/api/runs/{run.CorrelationId}/events/stream - 200")),
+            TimeSpan.FromSeconds(15),
+            "the orchestrator to have answered the HEAD (and ended it) itself",
+            () => orchestrator.LogTail(20));
+    }
+
+    [Fact]
     public async Task A_client_that_disconnects_ends_its_stream_without_errors_in_the_log()
     {
         var run = RunQueriesFixture.NewRun("Running", DateTimeOffset.UtcNow, new Dictionary<string, string>());
         await fixture.SaveAsync(run, RunEventTypes.RunCreated);
-        var probe = Guid.NewGuid().ToString("N");
         var orchestrator = fixture.Mesh.Service("orchestrator");
         var failuresBefore = Failures(orchestrator);
 
-        using (var response = await Viewer.GetAsync($"/api/runs/{run.CorrelationId}/events/stream?probe={probe}", HttpCompletionOption.ResponseHeadersRead))
+        using (var response = await Viewer.GetAsync($"/api/runs/{run.CorrelationId}/events/stream", HttpCompletionOption.ResponseHeadersRead))
         {
             await using var body = await response.Content.ReadAsStreamAsync();
             using var reader = new ServerSentEventReader(body);
@@ -360,7 +380,7 @@ public sealed class RunQueriesApiTests(RunQueriesFixture fixture) : IClassFixtur
 
         // The orchestrator notices that the client (through the gateway) is gone and ends the request: "Request finished … - 200".
         await Eventually.UntilAsync(
-            () => Task.FromResult(orchestrator.LogContains($"/events/stream?probe={probe} - 200")),
+            () => Task.FromResult(orchestrator.LogContains($"/api/runs/{run.CorrelationId}/events/stream - 200")),
             TimeSpan.FromSeconds(15),
             "the stream's request to end",
             () => orchestrator.LogTail(20));
@@ -391,10 +411,16 @@ public sealed class RunQueriesApiTests(RunQueriesFixture fixture) : IClassFixtur
         unchanged.Headers.IfNoneMatch.Add(new EntityTagHeaderValue($"\"{accepted}\""));
         (await Viewer.SendAsync(unchanged)).StatusCode.ShouldBe(HttpStatusCode.NotModified);
 
-        foreach (var path in new[] { "artifacts/spec?attempt=9", "artifacts/review", "artifacts/nothing" })
+        foreach (var (path, detail) in new[]
+        {
+            ("artifacts/spec?attempt=9", "has no attempt 9 of phase 'spec'."),
+            ("artifacts/review", "has no accepted artifact for phase 'review'."),
+            ("artifacts/nothing", "has no accepted artifact for phase 'nothing'."),
+        })
         {
             using var missing = await Viewer.GetAsync($"/api/runs/{run.CorrelationId}/{path}");
             await missing.ShouldBeProblemAsync(HttpStatusCode.NotFound, "artifact_not_found");
+            JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString().ShouldBe($"Run '{run.CorrelationId}' {detail}");
         }
 
         using var badAttempt = await Viewer.GetAsync($"/api/runs/{run.CorrelationId}/artifacts/spec?attempt=0");

@@ -122,6 +122,23 @@ public sealed class When_an_artifact_is_invalid : IAsyncLifetime
         run.Error!.Code.ShouldBe(ErrorCodes.ArtifactInvalidAfterRepair);
         run.Error.PhaseKey.ShouldBe("spec");
     }
+
+    [Fact]
+    public async Task Should_say_in_the_runs_error_what_was_wrong_with_the_last_artifact()
+    {
+        var runId = await _h.AdmitAsync(null, RunSagaHarness.Phase("spec"));
+        await _h.FailAsync(await _h.DispatchAsync(runId, 1), FailureKind.InvalidArtifact, "$.title: required property missing");
+        await _h.FailAsync(await _h.DispatchAsync(runId, 2), FailureKind.InvalidArtifact,
+            "$.steps: must be an array, got a string", "$.title: must be a string, got a number");
+
+        var run = await _h.WaitForStateAsync(runId, _h.Machine.Failed);
+        var finished = (await _h.PublishedAsync<RunFinished>(m => m.RunId == runId)).Single();
+
+        const string expected = "Phase 'spec' produced an invalid artifact after 1 repair attempt(s); the last one (attempt 2): "
+            + "$.steps: must be an array, got a string; $.title: must be a string, got a number.";
+        run.Error!.Message.ShouldBe(expected);
+        finished.Error!.Message.ShouldBe(expected);
+    }
 }
 
 public sealed class When_an_executor_fails : IAsyncLifetime

@@ -21,9 +21,9 @@ public sealed class RunInputsTests
     public static TheoryData<string, string, string[]> InvalidInputs => new()
     {
         // inputs, expected problems ("path: message")
-        { "{}", "required feature missing", ["$.inputs.feature: PropertyRequired"] },
-        { """{ "feature": 5 }""", "feature not a string", ["$.inputs.feature: StringExpected"] },
-        { $$"""{ "feature": "{{new string('x', 2001)}}" }""", "feature too long", ["$.inputs.feature: StringTooLong"] },
+        { "{}", "required feature missing", ["$.inputs.feature: required property missing"] },
+        { """{ "feature": 5 }""", "feature not a string", ["$.inputs.feature: must be a string, got a number"] },
+        { $$"""{ "feature": "{{new string('x', 2001)}}" }""", "feature too long", ["$.inputs.feature: must be at most 2000 characters long (it has 2001)"] },
     };
 
     [Theory]
@@ -46,7 +46,45 @@ public sealed class RunInputsTests
 
         var problems = RunInputs.Validate(template, Json("""{ "feature": 1, "limits": [1, "two"] }"""));
 
-        problems.Select(p => p.Path).ShouldBe(["$.inputs.feature", "$.inputs.audience", "$.inputs.limits[1]", "$.inputs.limits[1]"], ignoreOrder: true);
+        problems.Select(p => p.Path).ShouldBe(["$.inputs.feature", "$.inputs.audience", "$.inputs.limits[1]"], ignoreOrder: true);
+    }
+
+    private const string StrictInputs = """
+        { "type": "object", "additionalProperties": false, "required": ["topic", "tone"],
+          "properties": {
+            "topic": { "type": "string" },
+            "tone": { "type": "string", "enum": ["formal", "casual"] },
+            "tags": { "type": "array", "items": { "type": "string" } },
+            "length": { "anyOf": [{ "type": "integer", "minimum": 1 }, { "type": "string", "enum": ["short", "long"] }] } } }
+        """;
+
+    public static TheoryData<string, string[]> UnacceptableInputs => new()
+    {
+        // inputs, every problem ("path: message") as the person who sent them reads it
+        { """{ "tone": "formal" }""", ["$.inputs.topic: required property missing"] },
+        { """{ "topic": 7, "tone": "formal" }""", ["$.inputs.topic: must be a string, got a number"] },
+        { """{ "topic": "x", "tone": "formall" }""", ["$.inputs.tone: must be one of: formal, casual (did you mean 'formal'?)"] },
+        { """{ "topic": "x", "tone": "rude" }""", ["$.inputs.tone: must be one of: formal, casual"] },
+        { """{ "topic": "x", "tone": "formal", "tags": "a,b" }""", ["$.inputs.tags: must be an array, got a string"] },
+        { """{ "topic": "x", "tone": "formal", "tags": ["a", 2] }""", ["$.inputs.tags[1]: must be a string, got a number"] },
+        { """{ "topc": "x", "tone": "formal" }""", ["$.inputs.topic: required property missing", "$.inputs.topc: unknown property (did you mean 'topic'?)"] },
+        { """{ "topic": "x", "tone": "formal", "colour": "red" }""", ["$.inputs.colour: unknown property (allowed: topic, tone, tags, length)"] },
+        { """{ "topic": "x", "tone": "formal", "length": true }""",
+            ["$.inputs.length: matches none of the allowed forms (anyOf): (1) must be an integer, got a boolean; (2) must be a string, got a boolean"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnacceptableInputs))]
+    public async Task Input_schema_errors_are_sentences_with_the_inputs_path(string inputs, string[] expected)
+    {
+        var document = TemplateSamples.SpecReviewWith("inputs.schema", StrictInputs);
+        TemplateSamples.Set(document, "phases.0.instructions", "\"Write a spec about {{inputs.topic}}\"");
+        var validation = await TemplateValidator.ValidateAsync(document);
+        var template = validation.Template.ShouldNotBeNull(string.Join("; ", validation.Problems));
+
+        var problems = RunInputs.Validate(template, Json(inputs));
+
+        problems.Select(p => p.ToString()).ShouldBe(expected, ignoreOrder: true);
     }
 
     [Fact]

@@ -84,6 +84,30 @@ public sealed class TemplateDocumentTests
         result.Problems.ShouldContain(p => p.Message.Contains(fragment, StringComparison.Ordinal), string.Join(" | ", result.Problems));
     }
 
+    public static TheoryData<string, string, string> SyntaxErrors => new()
+    {
+        // text, content type, the problem's message: line and column (from 1) and what, in the author's words
+        { "name: x\nphases: [a\n", "application/yaml", "invalid YAML: line 3, column 1: a ',' or the closing ] is missing in a [ … ] list" },
+        { "name: x\n  version: 1\n", "application/yaml",
+            "invalid YAML: line 2, column 10: a 'key: value' where it cannot be: check the indentation, or quote a value that contains ': '" },
+        { "name: x\nname: y\n", "application/yaml", "invalid YAML: line 2, column 1: duplicate key 'name'" },
+        { "name: \"spec\nversion: 1\n", "application/yaml", "invalid YAML: line 1, column 7: a quoted string is not closed" },
+        { "name: x\nsettings: {a: 1\n", "application/yaml", "invalid YAML: line 3, column 1: a ',' or the closing } is missing in a { … } mapping" },
+        { "{\n  \"name\": \"x\",\n}", "application/json", "invalid JSON: line 3, column 1: a comma after the last member of an object (remove it)" },
+        { "{ \"name\": \"x\" \"version\": 1 }", "application/json",
+            "invalid JSON: line 1, column 15: '\"' where a ',' or the closing } or ] was expected (a comma missing?)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SyntaxErrors))]
+    public void A_syntax_error_names_its_line_and_column_in_plain_words(string text, string contentType, string expected)
+    {
+        var result = TemplateDocument.Parse(text, contentType);
+
+        result.IsParsed.ShouldBeFalse();
+        result.Problems.Select(p => p.Message).ShouldBe([expected]);
+    }
+
     [Fact]
     public void Yaml_alias_bomb_is_refused_without_expanding_it()
     {

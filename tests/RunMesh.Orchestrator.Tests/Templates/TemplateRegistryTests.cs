@@ -251,4 +251,22 @@ public sealed class TemplateRegistryTests : IAsyncLifetime
 
         seen.Select(t => $"{t.Name}@{t.Version}").ShouldBe([$"{name}@3", $"{name}@2", $"{name}@1"]);
     }
+
+    [Fact]
+    public async Task A_reference_that_matches_nothing_is_answered_with_what_to_send_instead()
+    {
+        var name = NewName();
+        (await RegisterAsync(Named(name, 1))).Outcome.ShouldBe(TemplateRegistrationOutcome.Created);
+        (await RegisterAsync(Named(name, 2))).Outcome.ShouldBe(TemplateRegistrationOutcome.Created);
+        await using var db = Open();
+        var registry = new TemplateRegistry(db, TimeProvider.System, new ResolvedTemplates());
+
+        (await registry.FindAsync(name, CancellationToken.None)).ShouldBeNull();
+        TemplateRegistry.NotFoundMessage(name, await registry.VersionsOfNameAsync(name, CancellationToken.None)).ShouldBe(
+            $"'{name}' names a template but not its version: use name@version, e.g. '{name}@2' (registered versions of '{name}': 1, 2).");
+        TemplateRegistry.NotFoundMessage($"{name}@9", await registry.VersionsOfNameAsync($"{name}@9", CancellationToken.None)).ShouldBe(
+            $"No template is registered as '{name}@9'; the registered versions of '{name}' are 1, 2.");
+        TemplateRegistry.NotFoundMessage("never-registered", await registry.VersionsOfNameAsync("never-registered", CancellationToken.None)).ShouldBe(
+            "No template is registered as 'never-registered': name a template as name@version (e.g. spec-review@1) or by its hash (sha256:…).");
+    }
 }

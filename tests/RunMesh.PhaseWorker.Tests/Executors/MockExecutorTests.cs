@@ -89,7 +89,7 @@ public sealed class MockExecutorTests
         var result = await services.Executor("mock").ExecuteAsync(command, CancellationToken.None);
 
         result.Artifact.ShouldBeOfType<JsonObject>().ContainsKey("title").ShouldBeFalse();
-        (await ValidateAsync(command.ArtifactSchema, result.Artifact)).ShouldContain(error => error.Contains("PropertyRequired", StringComparison.Ordinal));
+        (await ValidateAsync(command.ArtifactSchema, result.Artifact)).ShouldContain(error => error.Contains("required property missing", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using RunMesh.Contracts;
 using RunMesh.Hosting.Documents;
+using RunMesh.Orchestrator.Templates;
 
 namespace RunMesh.Orchestrator.Runs.Admission;
 
@@ -22,8 +23,15 @@ public abstract record AdmissionOutcome
     /// <summary>A run with this id already exists (the same start sent again): nothing new is started.</summary>
     public sealed record AlreadyExists(Guid RunId) : AdmissionOutcome;
 
-    /// <summary>The template reference matches no registered template.</summary>
-    public sealed record TemplateNotFound(string Reference) : AdmissionOutcome;
+    /// <summary>
+    /// The template reference matches no registered template; <paramref name="VersionsOfName"/> are the registered
+    /// versions of the name it gives (none when the name is unknown too).
+    /// </summary>
+    public sealed record TemplateNotFound(string Reference, IReadOnlyList<int> VersionsOfName) : AdmissionOutcome
+    {
+        /// <summary>What to send instead, in words (<see cref="TemplateRegistry.NotFoundMessage"/>).</summary>
+        public string Message => TemplateRegistry.NotFoundMessage(Reference, VersionsOfName);
+    }
 
     /// <summary>The inputs, options or budget are not acceptable for the template (422).</summary>
     public sealed record Refused(string Code, IReadOnlyList<ValidationProblem> Problems) : AdmissionOutcome;

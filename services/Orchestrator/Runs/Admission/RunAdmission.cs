@@ -52,7 +52,7 @@ public sealed class RunAdmission(
         var template = await templates.FindAsync(start.Template, cancellationToken);
         if (template is null)
         {
-            return new AdmissionOutcome.TemplateNotFound(start.Template);
+            return new AdmissionOutcome.TemplateNotFound(start.Template, await templates.VersionsOfNameAsync(start.Template, cancellationToken));
         }
 
         var problems = RunInputs.Validate(template, start.Inputs).ToList();

@@ -21,7 +21,7 @@ internal sealed partial class StartRunConsumer(RunAdmission admission, RunEffect
             AdmissionOutcome.TemplateNotFound notFound => new RunError
             {
                 Code = ErrorCodes.TemplateNotFound,
-                Message = $"No template is registered as '{notFound.Reference}'.",
+                Message = notFound.Message,
             },
             AdmissionOutcome.Refused refused => new RunError
             {

@@ -149,8 +149,9 @@ public static class RunCommandsApi
         AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, RunStates.ToJson(created.State), deduplicated: false)),
         AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStates.ToJson(dedup.State), deduplicated: true)),
         AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, RunStates.ToJson(RunState.Pending), deduplicated: true)),
-        AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, Problem(StatusCodes.Status422UnprocessableEntity,
-            ErrorCodes.TemplateNotFound, "Template not found", $"No template is registered as '{missing.Reference}'.")),
+        AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
+            StatusCodes.Status422UnprocessableEntity, ErrorCodes.TemplateNotFound, "Template not found", missing.Message,
+            [new { path = "$.template", message = missing.Message }]))),
         AdmissionOutcome.Refused refused => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
             StatusCodes.Status422UnprocessableEntity, refused.Code, "The run cannot start with these inputs",
             $"{refused.Problems.Count} problem(s); see errors.",
@@ -172,7 +173,7 @@ public static class RunCommandsApi
     };
 
     private static async Task<IResult> CancelAsync(
-        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission,
+        string runId, HttpRequest request, ClaimsPrincipal user, RunAdmission admission, RunCancellation cancellation,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var body = await StrictJsonBody.ReadAsync<CancelRunRequest>(request, required: false, cancellationToken);
@@ -181,20 +182,20 @@ public static class RunCommandsApi
             return invalid;
         }
 
-        if (await FindAsync(runId, db, admission, cancellationToken) is not { } run)
+        if (!Guid.TryParse(runId, out var id) || await admission.FindExistingAsync(id, cancellationToken) is not { } existing)
         {
             return RunNotFound(runId);
         }
 
-        if (RunStates.IsTerminal(run.State))
+        var (cancelled, state) = await cancellation.CancelAsync(existing, body.Value?.Reason, user.Identity?.Name, publish, cancellationToken);
+        if (!cancelled)
         {
             return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotCancellable, "The run has ended",
-                $"Run {run.CorrelationId} is {RunStates.ToJson(run.State)}; only a run that has not ended can be cancelled.");
+                $"Run {existing} is {RunStates.ToJson(state)}; only a run that has not ended can be cancelled.");
         }
 
-        await publish.Publish(new CancelRun { RunId = run.CorrelationId, Reason = body.Value?.Reason, RequestedBy = user.Identity?.Name }, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStates.ToJson(run.State) },
+        // The run is cancelled now (its RunFinished and the executor's CancelPhase are on their way): the answer says so.
+        return Results.Json(new JsonObject { ["runId"] = existing.ToString(), ["state"] = RunStates.ToJson(state) },
             statusCode: StatusCodes.Status202Accepted);
     }
 

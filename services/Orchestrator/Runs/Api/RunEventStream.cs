@@ -26,7 +26,10 @@ internal sealed class RunEventStream(Guid runId, long lastEventId, RunStreamOpti
         var response = httpContext.Response;
         var cancellationToken = httpContext.RequestAborted;
 
-        ServerSentEvents.Prepare(httpContext);
+        if (!ServerSentEvents.Prepare(httpContext))
+        {
+            return;
+        }
 
         var heartbeat = TimeSpan.FromSeconds(options.SseHeartbeatSeconds);
         var poll = TimeSpan.FromMilliseconds(options.SsePollMilliseconds);

@@ -292,7 +292,7 @@ public static class RunQueriesApi
                 .FirstOrDefaultAsync(cancellationToken);
         if (artifact is null)
         {
-            var which = attemptNumber is { } a ? $"attempt {a} of phase '{phaseKey}'" : $"an accepted artifact for phase '{phaseKey}'";
+            var which = attemptNumber is { } a ? $"attempt {a} of phase '{phaseKey}'" : $"accepted artifact for phase '{phaseKey}'";
             return Problem(StatusCodes.Status404NotFound, "artifact_not_found", "Artifact not found", $"Run '{id}' has no {which}.");
         }
 

@@ -259,7 +259,8 @@ public sealed partial class RunDecider
             }
 
             Fail(RunOutcome.RepairsUsedUp, ErrorCodes.ArtifactInvalidAfterRepair,
-                $"Phase '{phase.Key}' produced an invalid artifact after {plan.RepairAttempts} repair attempt(s).", phase.Key);
+                $"Phase '{phase.Key}' produced an invalid artifact after {plan.RepairAttempts} repair attempt(s); the last one (attempt {attempt.Attempt}): "
+                + ErrorList(attempt.Errors), phase.Key);
             return;
         }
 
@@ -288,5 +289,22 @@ public sealed partial class RunDecider
             _ => ErrorCodes.ExecutorError,
         };
         Fail(RunOutcome.RetriesUsedUp, code, $"Phase '{phase.Key}' failed {failures} time(s): {string.Join("; ", attempt.Errors.Take(3))}", phase.Key);
+    }
+
+    /// <summary>
+    /// The errors of an attempt for a run's error message: the first few (each shortened), so the message says what was
+    /// wrong without the event log; the event log keeps them all.
+    /// </summary>
+    private static string ErrorList(List<string> errors)
+    {
+        const int shown = 5;
+        const int length = 300;
+        var listed = string.Join("; ", errors.Take(shown).Select(e => e.Length <= length ? e : string.Concat(e.AsSpan(0, length - 3), "...")));
+        return errors.Count switch
+        {
+            0 => "no errors were reported.",
+            > shown => $"{listed} (and {errors.Count - shown} more).",
+            _ => $"{listed}.",
+        };
     }
 }

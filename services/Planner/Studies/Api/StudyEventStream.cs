@@ -24,7 +24,10 @@ internal sealed class StudyEventStream(Guid studyId, long lastEventId) : IResult
         var clock = httpContext.RequestServices.GetRequiredService<TimeProvider>();
         var response = httpContext.Response;
         var cancellationToken = httpContext.RequestAborted;
-        ServerSentEvents.Prepare(httpContext);
+        if (!ServerSentEvents.Prepare(httpContext))
+        {
+            return;
+        }
 
         var last = lastEventId;
         try

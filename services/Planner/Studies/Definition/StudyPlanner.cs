@@ -186,7 +186,7 @@ public static class StudyPlanner
                 }
 
                 var found = schema.FindErrors(inputs);
-                errors = found.Count == 0 ? null : string.Join("; ", found.Select(e => $"{InputsPath(e.Location)}: {e.Message}"));
+                errors = found.Count == 0 ? null : string.Join("; ", found.Select(e => $"$.inputs{e.Path[1..]}: {e.Message}"));
                 verdicts[key] = errors;
             }
 
@@ -202,12 +202,5 @@ public static class StudyPlanner
             problems.Add(new ValidationProblem("conditions", string.Create(CultureInfo.InvariantCulture,
                 $"{failing - StudyLimits.MaxConditionsReported:N0} more conditions give inputs the template's inputs.schema refuses ({failing:N0} in all)")));
         }
-    }
-
-    /// <summary>A schema error's location in the inputs (<c>#/style/tone</c>) as a path of the run (<c>$.inputs.style.tone</c>).</summary>
-    private static string InputsPath(string location)
-    {
-        var relative = location.TrimStart('#').Replace('/', '.');
-        return relative is "" or "." ? "$.inputs" : "$.inputs" + (relative[0] is '.' or '[' ? relative : "." + relative);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -85,6 +86,52 @@ public sealed class RequestBodyTests
     }
 
     [Fact]
+    public async Task An_empty_object_is_refused_naming_the_required_field_not_the_parser()
+    {
+        var (detail, errors) = await ProblemOfAsync<RunCommandsApi.StartRunRequest>("{}", required: true);
+
+        detail.ShouldBe("$.template: is required.");
+        errors.ShouldBe([("$.template", "is required")]);
+    }
+
+    [Fact]
+    public async Task Every_wrong_field_of_a_body_is_listed_at_once()
+    {
+        var (detail, errors) = await ProblemOfAsync<RunCommandsApi.StartRunRequest>(
+            """{"templat":"t@1","inputs":"feature","options":{"maxDepth":"deep","force":null}}""", required: true);
+
+        errors.ShouldBe([
+            ("$.templat", "is not a known field (did you mean 'template'?)"),
+            ("$.inputs", "must be an object, got a string"),
+            ("$.options.maxDepth", "must be an integer from -2147483648 to 2147483647, got a string"),
+            ("$.options.force", "must be true or false, not null (leave the field out for its default)"),
+            ("$.template", "is required"),
+        ]);
+        detail.ShouldStartWith("5 problems: $.templat: is not a known field (did you mean 'template'?); $.inputs: must be an object");
+    }
+
+    public static TheoryData<string, string> Unreadable => new()
+    {
+        // body, what the detail says (line and column from 1, in characters)
+        { """{"template":"t@1",}""", "$: is not valid JSON: line 1, column 19: a comma after the last member of an object (remove it)." },
+        { "{\n  \"template\": \"t@1\",\n  \"inputs\": {\"x\": [1, 2,]}\n}", "$: is not valid JSON: line 3, column 25: a comma after the last item of an array (remove it)." },
+        { """{"template": 't@1'}""", "$: is not valid JSON: line 1, column 14: single quotes: JSON strings and names are written in double quotes (\")." },
+        { """{"template": "tëst@1" "inputs": {}}""", "$: is not valid JSON: line 1, column 23: '\"' where a ',' or the closing } or ] was expected (a comma missing?)." },
+        { """{"template": """, "$: is not valid JSON: line 1, column 14: the text ends before every { and [ is closed." },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unreadable))]
+    public async Task Json_that_does_not_parse_is_refused_with_its_line_and_column_in_plain_words(string json, string expected)
+    {
+        var (detail, _) = await ProblemOfAsync<RunCommandsApi.StartRunRequest>(json, required: true);
+
+        detail.ShouldBe(expected);
+        detail.ShouldNotContain("LineNumber");
+        detail.ShouldNotContain("reader options");
+    }
+
+    [Fact]
     public async Task A_cancel_with_a_null_reason_is_refused_naming_it()
     {
         var problem = await RefusalOfAsync<RunCommandsApi.CancelRunRequest>("""{"reason":null}""", required: false);
@@ -101,6 +148,19 @@ public sealed class RequestBodyTests
         details.Status.ShouldBe(StatusCodes.Status400BadRequest);
         details.Extensions["code"].ShouldBe(ProblemCodes.InvalidRequest);
         return details.Detail ?? "";
+    }
+
+    private static async Task<(string Detail, (string Path, string Message)[] Errors)> ProblemOfAsync<T>(string json, bool required)
+        where T : class
+    {
+        var (value, problem) = await ReadAsync<T>(json, required);
+        value.ShouldBeNull();
+        var details = problem.ShouldBeOfType<ProblemHttpResult>().ProblemDetails;
+        details.Status.ShouldBe(StatusCodes.Status400BadRequest);
+        details.Extensions["code"].ShouldBe(ProblemCodes.InvalidRequest);
+        var errors = JsonSerializer.SerializeToNode(details.Extensions["errors"])!.AsArray()
+            .Select(e => (e!["path"]!.GetValue<string>(), e["message"]!.GetValue<string>())).ToArray();
+        return (details.Detail ?? "", errors);
     }
 
     private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(string json, bool required)

@@ -206,7 +206,7 @@ public sealed class StudyPlannerTests
         var rude = new[] { 0, 0.7 }.Select(t => new JsonObject { ["inputs.tone"] = "rude", ["model.temperature"] = t }).ToList();
         result.Problems.ShouldBe(rude.Select(factors => new ValidationProblem(
             $"conditions[{IndependentIdentity.ConditionId(factors.ToJsonString())}]",
-            $"{factors.ToJsonString()}: $.inputs.tone: NotInEnumeration")));
+            $"{factors.ToJsonString()}: $.inputs.tone: must be one of: formal, casual")));
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class StudyPlannerTests
         var result = await StudyPlanner.PlanAsync(definition, schema, new StudyLimits());
 
         result.Problems.Count.ShouldBe(StudyLimits.MaxConditionsReported + 1);
-        result.Problems[0].Message.ShouldBe("""{"inputs.n":0}: $.inputs.audience: PropertyRequired""");
+        result.Problems[0].Message.ShouldBe("""{"inputs.n":0}: $.inputs.audience: required property missing""");
         result.Problems[^1].ShouldBe(new ValidationProblem("conditions", "10 more conditions give inputs the template's inputs.schema refuses (30 in all)"));
     }
 
