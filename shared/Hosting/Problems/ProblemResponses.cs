@@ -130,9 +130,6 @@ public static class ProblemCodes
     /// <summary>The request body's content type is not one the endpoint reads (415).</summary>
     public const string UnsupportedMediaType = "unsupported_media_type";
 
-    /// <summary>The service failed to answer the request (500); the problem carries the trace id, never the failure's text.</summary>
-    public const string InternalError = "internal_error";
-
     /// <summary>No route for this path and method (404).</summary>
     public const string NotFound = "not_found";
 
