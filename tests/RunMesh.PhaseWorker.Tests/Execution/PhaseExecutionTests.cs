@@ -134,7 +134,7 @@ public sealed class PhaseExecutionTests
 
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(2));
         failed.Kind.ShouldBe(FailureKind.InvalidArtifact);
-        failed.Errors.ShouldBe(["#/title: pattern \"^(a+)+$\" took too long to evaluate"]);
+        failed.Errors.ShouldBe(["$.title: pattern \"^(a+)+$\" took too long to evaluate"]);
         failed.Artifact.ShouldNotBeNull();
     }
 
