@@ -50,6 +50,7 @@ internal static class FanOutBenchmark
         Console.WriteLine();
         Console.WriteLine(Timeline(rounds));
         var sampled = await SampleStatementsAsync(sides, cancellationToken);
+        Console.WriteLine($"starts answered 503 (Retry-After) and sent again: {MeshSystem.Retries}");
         var finished = MachineInfo.LoadAverageNow();
         Console.WriteLine($"load average at the end: {finished}");
         await ResultsFile.WriteAsync(settings.Out, new

@@ -140,14 +140,35 @@ internal sealed class MeshSystem : IAsyncDisposable
     }
 
     /// <summary><c>POST /api/runs</c> with <paramref name="body"/>; returns the run's id (anything but 202 throws).</summary>
+    /// <remarks>
+    /// A 503 with <c>Retry-After</c> (the orchestrator's database pool was exhausted under the burst: nothing was
+    /// applied) is sent again after the time it names, as a client should; the retries are counted in <see cref="Retries"/>.
+    /// </remarks>
     public static async Task<Guid> StartRunAsync(HttpClient client, JsonObject body, CancellationToken cancellationToken)
     {
-        using var response = await client.PostAsJsonAsync("/api/runs", body, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        return response.StatusCode == HttpStatusCode.Accepted
-            ? Guid.Parse(JsonNode.Parse(text)!["runId"]!.GetValue<string>())
-            : throw new InvalidOperationException($"POST /api/runs answered {(int)response.StatusCode}: {text}");
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await client.PostAsJsonAsync("/api/runs", body, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                return Guid.Parse(JsonNode.Parse(text)!["runId"]!.GetValue<string>());
+            }
+
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || response.Headers.RetryAfter?.Delta is not { } wait || attempt == 5)
+            {
+                throw new InvalidOperationException($"POST /api/runs answered {(int)response.StatusCode}: {text}");
+            }
+
+            Interlocked.Increment(ref s_retries);
+            await Task.Delay(wait, cancellationToken);
+        }
     }
+
+    private static int s_retries;
+
+    /// <summary>How many starts were answered 503 and sent again so far.</summary>
+    public static int Retries => Volatile.Read(ref s_retries);
 
     /// <summary>
     /// submit→completed of each run, from its events (<c>run.created</c> → <c>run.completed</c>), 8 requests at a time;
