@@ -326,6 +326,75 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
         JsonShape.Differences(documented, finished.Envelope).ShouldBeEmpty(finished.Text);
     }
     [Fact]
+    public async Task A_cancel_that_reaches_a_child_before_its_start_refuses_the_start_and_a_cancel_after_it_cancels_the_child()
+    {
+        var (status, body) = await StartAsync(StartBody(RunsFixture.Slow, $"parent {Guid.NewGuid():N}"));
+        status.ShouldBe(HttpStatusCode.Accepted, body.ToJsonString());
+        var parentId = RunIdOf(body);
+        var factory = new ConnectionFactory { Uri = fixture.Mesh.OutsideSystemAmqpUrl };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var finishedQueue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+        await channel.QueueBindAsync(finishedQueue, "RunMesh.Contracts:RunFinished", "");
+
+        // The cancel first, as a parent's cancel overtaking the start of a child it had just sent: the id is taken.
+        var early = Guid.NewGuid();
+        await PublishAsync(channel, "CancelRun", $$"""{ "runId": "{{early}}", "reason": "the parent was cancelled", "requestedBy": "run {{parentId}}" }""");
+        await Eventually.UntilAsync(
+            async () => await fixture.CountAsync("SELECT count(*) FROM run_id_claims WHERE run_id = @id AND cancelled", ("id", early)) == 1,
+            TimeSpan.FromSeconds(30), $"the cancel of {early} recorded before its start", () => fixture.Mesh.LogTails(15));
+        await PublishAsync(channel, "StartRun", ChildStart(early, parentId));
+
+        var refused = await FinishedAsync(channel, finishedQueue, early);
+        refused["state"]!.GetValue<string>().ShouldBe("failed");
+        refused["error"]!["code"]!.GetValue<string>().ShouldBe("run_cancelled");
+        refused["error"]!["message"]!.GetValue<string>().ShouldContain("the parent was cancelled");
+        (await fixture.CountAsync("SELECT count(*) FROM runs WHERE run_id = @id", ("id", early))).ShouldBe(0);
+
+        // The start first: the child exists, and the same cancel cancels it.
+        var late = Guid.NewGuid();
+        await PublishAsync(channel, "StartRun", ChildStart(late, parentId));
+        await fixture.WaitForStateAsync(late, "Running");
+        await PublishAsync(channel, "CancelRun", $$"""{ "runId": "{{late}}", "reason": "the parent was cancelled" }""");
+        await fixture.WaitForStateAsync(late, "Cancelled");
+        (await FinishedAsync(channel, finishedQueue, late))["state"]!.GetValue<string>().ShouldBe("cancelled");
+
+        using var cancel = await fixture.Mesh.GatewayClient("submitter").PostAsync($"/api/runs/{parentId}/cancel", null);
+        cancel.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        string ChildStart(Guid runId, Guid parent) =>
+            $$"""{ "runId": "{{runId}}", "parentRunId": "{{parent}}", "template": "{{RunsFixture.Demo}}", "inputs": { "feature": "child {{Guid.NewGuid():N}}" } }""";
+    }
+
+    private static async Task PublishAsync(IChannel channel, string messageType, string message)
+    {
+        var envelope = $$"""{ "messageId": "{{Guid.NewGuid()}}", "messageType": ["urn:message:RunMesh.Contracts:{{messageType}}"], "message": {{message}} }""";
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+        await channel.BasicPublishAsync($"RunMesh.Contracts:{messageType}", "", mandatory: false, properties, Encoding.UTF8.GetBytes(envelope));
+    }
+
+    /// <summary>The message of the <c>RunFinished</c> of <paramref name="runId"/> that reaches <paramref name="queue"/> (others' are skipped).</summary>
+    private async Task<JsonObject> FinishedAsync(IChannel channel, string queue, Guid runId)
+    {
+        var finished = await Eventually.UntilAsync(
+            async () =>
+            {
+                while (await channel.BasicGetAsync(queue, autoAck: true) is { } delivery)
+                {
+                    var received = JsonNode.Parse(Encoding.UTF8.GetString(delivery.Body.Span))!["message"]!.AsObject();
+                    if (received["runId"]?.GetValue<string>() == runId.ToString())
+                    {
+                        return received;
+                    }
+                }
+
+                return null;
+            },
+            m => m is not null, TimeSpan.FromSeconds(30), $"the RunFinished of run {runId}", () => fixture.Mesh.LogTails(15));
+        return finished!;
+    }
+
+    [Fact]
     public async Task A_start_from_the_bus_with_inputs_that_have_no_canonical_form_fails_with_invalid_inputs_and_leaves_no_error_message()
     {
         var runId = Guid.NewGuid();

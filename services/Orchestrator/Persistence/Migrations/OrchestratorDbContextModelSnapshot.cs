@@ -332,6 +332,32 @@ namespace RunMesh.Orchestrator.Persistence.Migrations
                     b.ToTable("run_aliases", (string)null);
                 });
 
+            modelBuilder.Entity("RunMesh.Orchestrator.Runs.Children.RunIdClaim", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<bool>("Cancelled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancelled");
+
+                    b.Property<DateTimeOffset>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("reason");
+
+                    b.HasKey("RunId")
+                        .HasName("pk_run_id_claims");
+
+                    b.ToTable("run_id_claims", (string)null);
+                });
+
             modelBuilder.Entity("RunMesh.Orchestrator.Runs.Journal.ArtifactBlob", b =>
                 {
                     b.Property<string>("Digest")

@@ -21,7 +21,7 @@ namespace RunMesh.Orchestrator.Runs.Admission;
 /// </summary>
 public sealed class RunAdmission(
     OrchestratorDbContext db, TemplateRegistry templates, IRunJournal journal, RunEffects effects, IOptions<OrchestratorOptions> options,
-    ChildArtifactSchemas childArtifactSchemas, TimeProvider clock)
+    ChildArtifactSchemas childArtifactSchemas, ChildRunClaims childRunClaims, TimeProvider clock)
 {
     /// <summary>Admits <paramref name="start"/>; <paramref name="publish"/> is the transactional publisher of the caller (bus outbox or consume context).</summary>
     public Task<AdmissionOutcome> AdmitAsync(StartRun start, IPublishEndpoint publish, CancellationToken cancellationToken) =>
@@ -93,9 +93,10 @@ public sealed class RunAdmission(
         var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         await using (transaction)
         {
-            if (lineage.ParentRunId is { } parentRunId && await ParentEndedAsync(start.ParentRunId!.Value, parentRunId, cancellationToken) is { } ended)
+            // A child takes its id before its first write: a cancel its parent sent it first refuses it (ChildRunClaims).
+            if (lineage.ParentRunId is not null && await childRunClaims.ClaimForAdmissionAsync(start.RunId, cancellationToken) is { } cancelled)
             {
-                return new AdmissionOutcome.Refused(ErrorCodes.ParentRunEnded, [ended]);
+                return new AdmissionOutcome.Refused(ErrorCodes.RunCancelled, [new ValidationProblem("$.runId", $"was cancelled before it started: {cancelled}")]);
             }
 
             var claimed = await journal.ClaimInputBundleAsync(inputBundleHash, start.RunId, cancellationToken);
@@ -139,8 +140,8 @@ public sealed class RunAdmission(
     /// <summary>
     /// Where a child run sits: one below its parent, which must exist and must not have ended without completing. The
     /// depth limit is the lower of the parent's <c>maxDepth</c> and the child's, so a subtree can tighten the limit but
-    /// never widen it (the root's default is 3: runs at depth 0–3, a fourth level is refused). Read without a lock; the
-    /// transaction that creates the child checks the parent's state again under one (<see cref="ParentEndedAsync"/>).
+    /// never widen it (the root's default is 3: runs at depth 0–3, a fourth level is refused). Read without a lock: a
+    /// parent that ends after this read cancels the child, before or after it exists (<see cref="ChildRunClaims"/>).
     /// </summary>
     private async Task<(int Depth, string? Code, ValidationProblem? Problem, Guid? ParentRunId)> LineageAsync(StartRun start, CancellationToken cancellationToken)
     {
@@ -171,22 +172,6 @@ public sealed class RunAdmission(
         return depth > limit
             ? (depth, ErrorCodes.MaxDepthExceeded, new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"), null)
             : (depth, null, null, parentRow.CorrelationId);
-    }
-
-    /// <summary>
-    /// The parent's state under a share lock, taken in the transaction that creates the child, as late as it can be (the
-    /// lock waits for, and holds off, the parent's saga passes): a cancel of the parent either comes after this child
-    /// exists (and cancels it) or before (and this child is refused), so no child starts after its parent was cancelled.
-    /// </summary>
-    private async Task<ValidationProblem?> ParentEndedAsync(Guid parentId, Guid parentRunId, CancellationToken cancellationToken)
-    {
-        var state = await db.Database
-            .SqlQuery<string>($"SELECT state AS \"Value\" FROM runs WHERE run_id = {parentRunId} FOR SHARE")
-            .SingleAsync(cancellationToken);
-        var parentState = RunStates.Of(state);
-        return parentState is RunState.Failed or RunState.Cancelled or RunState.Aborted
-            ? new ValidationProblem("$.parentRunId", $"run {parentId} is {RunStates.ToJson(parentState)}; a child cannot start under it")
-            : null;
     }
 
     private static Task CommitAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? own, CancellationToken cancellationToken) =>
