@@ -97,17 +97,8 @@ public sealed class StudyAdmission(
             {
                 var study = NewStudy(definition, plan, template, requestedBy);
                 db.Studies.Add(study);
-                db.StudyRuns.AddRange(plan.Runs.Select(run => new StudyRunRow
-                {
-                    StudyId = study.CorrelationId,
-                    RunId = run.RunId,
-                    PlanIndex = run.PlanIndex,
-                    ConditionId = run.ConditionId,
-                    Factors = plan.Condition(run.ConditionId).Factors.DeepClone().AsObject(),
-                    Replicate = run.Replicate,
-                    Seed = run.Seed,
-                }));
-                await db.SaveChangesAsync(cancellationToken); // the planned rows, so that StartNextAsync finds them
+                await db.SaveChangesAsync(cancellationToken);
+                await StudyPlanRows.CopyAsync(db, plan, cancellationToken); // the planned rows, so that StartNextAsync finds them
                 await progress.StartNextAsync(study, publish, cancellationToken);
                 outcome = new StudyAdmissionOutcome.Created(study, plan);
             }
