@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http.Timeouts;
 using RunMesh.Hosting.Problems;
 using Yarp.ReverseProxy.Forwarder;
@@ -38,6 +39,13 @@ internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, 
             >= 400 and < 500 => (context.Response.StatusCode, ProblemCodes.BadRequest, "Bad request", "The request could not be read."),
             _ => (502, ProblemCodes.BadGateway, "Bad gateway", $"'{cluster}' could not be reached or did not answer properly."),
         };
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // Until the next health probe of the cluster's destinations nothing changes: come back then.
+            var probeInterval = context.GetReverseProxyFeature().Cluster.Config.HealthCheck?.Active?.Interval ?? TimeSpan.FromSeconds(5);
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(probeInterval.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
         await ProblemResponses.WriteAsync(context, status, code, title, detail);
     }
 

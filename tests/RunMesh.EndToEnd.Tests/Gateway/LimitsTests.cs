@@ -215,6 +215,7 @@ public sealed class LimitsTests(GatewayFixture fixture)
             {
                 clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
                 await unavailable.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "service_unavailable");
+                unavailable.Headers.RetryAfter?.Delta.ShouldBe(TimeSpan.FromSeconds(1), "until the next health probe (every second here)");
             }
 
             using (var otherRoute = await approver.GetAsync("/api/templates"))
