@@ -150,10 +150,10 @@ public sealed class RunAdmission(
             return (0, null, null, null);
         }
 
-        var parentRunId = await FindExistingAsync(parentId, cancellationToken);
-        var parentRow = parentRunId is null
-            ? null
-            : await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == parentRunId, cancellationToken);
+        // The parent as a run (a child's parent id is a run's own id), else as an alias; its definition, not its phases
+        // (a fan-out parent's phases hold every child, and each of its children is admitted here).
+        var parentRow = await ParentOfAsync(parentId, cancellationToken)
+            ?? (await FindExistingAsync(parentId, cancellationToken) is { } aliased ? await ParentOfAsync(aliased, cancellationToken) : null);
         if (parentRow is null)
         {
             return (0, ErrorCodes.ParentRunNotFound, new ValidationProblem("$.parentRunId", $"there is no run {parentId}"), null);
@@ -171,8 +171,15 @@ public sealed class RunAdmission(
         var limit = Math.Min(parent.Options.MaxDepth, start.Options.MaxDepth);
         return depth > limit
             ? (depth, ErrorCodes.MaxDepthExceeded, new ValidationProblem("$.parentRunId", $"a child of run {parentId} would be at depth {depth}, over the limit of {limit} (maxDepth)"), null)
-            : (depth, null, null, parentRow.CorrelationId);
+            : (depth, null, null, parentRow.RunId);
     }
+
+    private sealed record ParentRow(Guid RunId, RunState State, RunDefinition Definition);
+
+    private Task<ParentRow?> ParentOfAsync(Guid runId, CancellationToken cancellationToken) =>
+        db.Runs.AsNoTracking().Where(r => r.CorrelationId == runId)
+            .Select(r => new ParentRow(r.CorrelationId, r.State, r.Definition))
+            .SingleOrDefaultAsync(cancellationToken);
 
     private static Task CommitAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? own, CancellationToken cancellationToken) =>
         own?.CommitAsync(cancellationToken) ?? Task.CompletedTask;
