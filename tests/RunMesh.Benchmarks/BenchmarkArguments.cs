@@ -62,6 +62,16 @@ internal sealed class BenchmarkArguments
                      --parallelism N     the study's runs in flight (default 64, at most 256)
                      --warmup N          runs of an unmeasured study first (default 200; 0 for none)
                      --out FILE          write the results as JSON
+
+          cli      the command-line client's start-up: wall time of `runmesh runs list` against a warm mesh, process
+                   start to exit, one invocation after another; prints the median and the load average
+                     --invocations N     measured invocations (default 20)
+                     --warmup N          unmeasured invocations first (default 3)
+                     --runs N            completed runs on the mesh first, so the list has rows (default 20)
+                     --runmesh PATH      the runmesh to measure (default: clients/Cli packed and installed with
+                                         dotnet tool install into a temporary directory, as the README does)
+                     --url URL --key KEY an existing mesh and a viewer's key (default: a mesh of its own)
+                     --out FILE          write the results as JSON
         """;
 
     private readonly Dictionary<string, string> _flags;

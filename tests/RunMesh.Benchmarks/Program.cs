@@ -1,4 +1,5 @@
 using RunMesh.Benchmarks;
+using RunMesh.Benchmarks.Cli;
 using RunMesh.Benchmarks.FanOut;
 using RunMesh.Benchmarks.Gateway;
 using RunMesh.Benchmarks.Outbox;
@@ -6,7 +7,7 @@ using RunMesh.Benchmarks.Runs;
 using RunMesh.Benchmarks.Studies;
 
 var arguments = BenchmarkArguments.Parse(args);
-if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs" or "fanout" or "study"))
+if (arguments is null || arguments.Command is not ("outbox" or "gateway" or "runs" or "fanout" or "study" or "cli"))
 {
     Console.Error.WriteLine(BenchmarkArguments.Usage);
     return 2;
@@ -27,6 +28,7 @@ try
         "gateway" => await GatewayBenchmark.RunAsync(GatewaySettings.From(arguments), cancellation.Token),
         "fanout" => await FanOutBenchmark.RunAsync(FanOutSettings.From(arguments), cancellation.Token),
         "study" => await StudyBenchmark.RunAsync(StudySettings.From(arguments), cancellation.Token),
+        "cli" => await CliStartupBenchmark.RunAsync(CliStartupSettings.From(arguments), cancellation.Token),
         _ => await RunsBenchmark.RunAsync(RunsSettings.From(arguments), cancellation.Token),
     };
 }

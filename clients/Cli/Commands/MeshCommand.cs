@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RunMesh.Cli.Api;
 using RunMesh.Cli.Configuration;
+using RunMesh.Cli.Output;
 using Spectre.Console.Cli;
 
 namespace RunMesh.Cli.Commands;
@@ -41,6 +42,19 @@ public abstract class MeshCommand<TSettings> : AsyncCommand<TSettings>
     }
 
     private protected abstract Task<int> RunAsync(MeshClient client, TSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How a watch started by this command treats gates: <c>--approve</c> approves them with the approver's key; a
+    /// person at a terminal (stdout and stdin both, no <c>--json</c>) is asked; otherwise they are only shown.
+    /// </summary>
+    private protected static GateApprovals Gates(MeshClient client, MeshSettings settings, bool approve)
+    {
+        var handling = approve ? GateHandling.Approve
+            : !settings.Json && Terminal.IsInteractive && !Console.IsInputRedirected ? GateHandling.Prompt
+            : GateHandling.Show;
+        var key = MeshConnection.ApproverKey(settings.Key, Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
+        return new GateApprovals(new MeshClient(client.Connection with { ApiKey = key }), handling);
+    }
 
     /// <summary>A path segment, escaped.</summary>
     private protected static string Segment(string value) => Uri.EscapeDataString(value);

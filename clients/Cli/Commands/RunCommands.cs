@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using RunMesh.Cli.Api;
 using RunMesh.Cli.Configuration;
 using RunMesh.Cli.Output;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace RunMesh.Cli.Commands;
@@ -42,6 +43,13 @@ public sealed class RunStartSettings : MeshSettings
     [CommandOption("--watch")]
     [Description("Follow the run to its end (exit 0 when it completed, 1 otherwise).")]
     public bool Watch { get; set; }
+
+    [CommandOption("--approve")]
+    [Description("With --watch: approve each gate as it is reached, with the approver's key (--key, else RUNMESH_APPROVER_KEY).")]
+    public bool Approve { get; set; }
+
+    public override ValidationResult Validate() =>
+        Approve && !Watch ? ValidationResult.Error("--approve decides gates while watching: add --watch.") : ValidationResult.Success();
 }
 
 /// <summary><c>runs start</c>: POST /api/runs (submitter), optionally followed by <c>runs watch</c>.</summary>
@@ -65,7 +73,13 @@ public sealed class RunStartCommand : MeshCommand<RunStartSettings>
             Terminal.Line($"run {runId} {Terminal.Str(answer.Object["state"])}{deduplicated}");
         }
 
-        return settings.Watch ? await RunWatch.WatchAsync(client, runId, settings.Json, cancellationToken) : ExitCodes.Success;
+        if (!settings.Watch)
+        {
+            return ExitCodes.Success;
+        }
+
+        using var gates = Gates(client, settings, settings.Approve);
+        return await RunWatch.WatchAsync(client, runId, settings.Json, gates, cancellationToken);
     }
 
     /// <summary>The body of POST /api/runs from the options; empty parts are left out (the API refuses null).</summary>
@@ -209,13 +223,23 @@ public sealed class RunShowCommand : MeshCommand<RunIdSettings>
     }
 }
 
-/// <summary><c>runs watch &lt;id&gt;</c>: follows the run's event stream to its end.</summary>
-public sealed class RunWatchCommand : MeshCommand<RunIdSettings>
+public sealed class RunWatchSettings : RunIdSettings
+{
+    [CommandOption("--approve")]
+    [Description("Approve each gate as it is reached, with the approver's key (--key, else RUNMESH_APPROVER_KEY).")]
+    public bool Approve { get; set; }
+}
+
+/// <summary><c>runs watch &lt;id&gt;</c>: follows the run's event stream to its end, deciding its gates when asked to.</summary>
+public sealed class RunWatchCommand : MeshCommand<RunWatchSettings>
 {
     protected override string Role => "viewer";
 
-    private protected override Task<int> RunAsync(MeshClient client, RunIdSettings settings, CancellationToken cancellationToken) =>
-        RunWatch.WatchAsync(client, settings.RunId, settings.Json, cancellationToken);
+    private protected override async Task<int> RunAsync(MeshClient client, RunWatchSettings settings, CancellationToken cancellationToken)
+    {
+        using var gates = Gates(client, settings, settings.Approve);
+        return await RunWatch.WatchAsync(client, settings.RunId, settings.Json, gates, cancellationToken);
+    }
 }
 
 public sealed class RunCancelSettings : RunIdSettings

@@ -28,14 +28,9 @@ internal sealed record MeshConnection(Uri Url, string? ApiKey)
         }
 
         var envFilePath = EnvFile.Find(workingDirectory);
-        var file = envFilePath is null ? new Dictionary<string, string>() : EnvFile.Parse(File.ReadAllText(envFilePath));
+        var lookup = Sources(environment, envFilePath);
 
-        string? Lookup(string name) =>
-            environment(name) is { Length: > 0 } fromEnvironment ? fromEnvironment
-            : file.TryGetValue(name, out var fromFile) && fromFile.Length > 0 ? fromFile
-            : null;
-
-        var resolvedUrl = Nonempty(url) ?? Lookup("RUNMESH_URL")
+        var resolvedUrl = Nonempty(url) ?? lookup("RUNMESH_URL")
             ?? throw new UsageException(
                 "No mesh URL: pass --url, set RUNMESH_URL, or run from a directory with a .runmesh/env (deploy/local/mesh.sh up writes it).");
         if (!Uri.TryCreate(resolvedUrl, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
@@ -45,10 +40,31 @@ internal sealed record MeshConnection(Uri Url, string? ApiKey)
 
         var resolvedKey = Nonempty(key)
             ?? (role is not null
-                ? Lookup(RoleVariable(role)) ?? throw new UsageException(
+                ? lookup(RoleVariable(role)) ?? throw new UsageException(
                     $"--as {role}: no {RoleVariable(role)} in the environment or in {envFilePath ?? EnvFile.RelativePath}.")
-                : Lookup("RUNMESH_API_KEY") ?? Lookup(RoleVariable(commandRole)));
+                : lookup("RUNMESH_API_KEY") ?? lookup(RoleVariable(commandRole)));
         return new MeshConnection(parsed, resolvedKey);
+    }
+
+    /// <summary>
+    /// The key that decides gates while a run is watched (<c>--approve</c>, or the prompt): <c>--key</c> when given,
+    /// else the approver's key (<c>RUNMESH_APPROVER_KEY</c>, from the environment or <c>.runmesh/env</c>), else
+    /// <c>RUNMESH_API_KEY</c>; null when there is none.
+    /// </summary>
+    public static string? ApproverKey(string? key, Func<string, string?> environment, string workingDirectory)
+    {
+        var lookup = Sources(environment, EnvFile.Find(workingDirectory));
+        return Nonempty(key) ?? lookup(RoleVariable("approver")) ?? lookup("RUNMESH_API_KEY");
+    }
+
+    /// <summary>A variable from the environment, else from the env file; empty values count as missing.</summary>
+    private static Func<string, string?> Sources(Func<string, string?> environment, string? envFilePath)
+    {
+        var file = envFilePath is null ? new Dictionary<string, string>() : EnvFile.Parse(File.ReadAllText(envFilePath));
+        return name =>
+            environment(name) is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : file.TryGetValue(name, out var fromFile) && fromFile.Length > 0 ? fromFile
+            : null;
     }
 
     /// <summary>The variable holding <paramref name="role"/>'s key in <c>.runmesh/env</c>: <c>RUNMESH_VIEWER_KEY</c>, ….</summary>

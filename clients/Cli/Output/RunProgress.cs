@@ -89,7 +89,15 @@ internal sealed class RunProgress
                 State = "awaitingApproval";
                 break;
             case "approval.decided" when phase is not null:
-                phase.Gate = $"{Terminal.Str(payload["gate"])}: {Terminal.Str(payload["action"])}";
+                var action = Terminal.Str(payload["action"]);
+                phase.Gate = $"{Terminal.Str(payload["gate"])}: {action}";
+                // Approved: the phase is done unless another gate follows (its approval.requested comes next).
+                phase.State = action == "approve" ? "completed" : action switch { "reject" => "rejected", "abort" => "aborted", _ => "expired" };
+                if (action == "approve")
+                {
+                    State = "running";
+                }
+
                 break;
         }
 
@@ -130,7 +138,7 @@ internal sealed class RunProgress
             parts.Add($"phase={key}");
         }
 
-        foreach (var field in new[] { "attempt", "gate", "action", "kind", "state", "childRunId" })
+        foreach (var field in new[] { "attempt", "gate", "action", "decidedBy", "kind", "state", "childRunId" })
         {
             if (payload[field] is { } value)
             {

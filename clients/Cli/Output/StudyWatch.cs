@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RunMesh.Cli.Api;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace RunMesh.Cli.Output;
 
@@ -44,10 +45,10 @@ internal static class StudyWatch
         else
         {
             await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Columns(new LinesColumn(), new ProgressBarColumn { Width = 24 }, new PercentageColumn())
                 .StartAsync(async context =>
                 {
-                    var bar = context.AddTask(Describe(study["counts"], planned, rate), maxValue: Math.Max(planned, 1));
+                    var bar = context.AddTask(Describe(study["counts"], planned, rate, lines: true), maxValue: Math.Max(planned, 1));
                     bar.Value = Ended(study["counts"]);
                     await follower.FollowAsync(
                         e =>
@@ -56,7 +57,7 @@ internal static class StudyWatch
                             {
                                 rate.Observe(Ended(counts));
                                 bar.Value = Ended(counts);
-                                bar.Description = Describe(counts, planned, rate);
+                                bar.Description = Describe(counts, planned, rate, lines: true);
                             }
 
                             return Task.CompletedTask;
@@ -95,7 +96,11 @@ internal static class StudyWatch
         return $"#{e.Id} {Terminal.When(e.Json["at"])} {e.Type} {what} | {Describe(counts, planned, rate)}";
     }
 
-    private static string Describe(JsonNode? counts, int planned, FinishRate rate)
+    /// <summary>
+    /// <c>5/12 ended: 5 completed, 0 failed, 4 running; 1.2 runs/s, ETA 5.8 s</c> — on two lines beside the bar, so it
+    /// fits an 80-column terminal.
+    /// </summary>
+    private static string Describe(JsonNode? counts, int planned, FinishRate rate, bool lines = false)
     {
         var completed = Count(counts, "completed");
         var failed = Count(counts, "failed") + Count(counts, "cancelled");
@@ -105,12 +110,19 @@ internal static class StudyWatch
             ? Terminal.Duration(TimeSpan.FromSeconds((planned - ended) / perSecond))
             : "-";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{ended}/{planned} ended: {completed} completed, {failed} failed, {Count(counts, "running")} running; {perSecond:0.0} runs/s, ETA {eta}");
+            $"{ended}/{planned} ended: {completed} completed, {failed} failed, {Count(counts, "running")} running{(lines ? " | " : "; ")}{perSecond:0.0} runs/s, ETA {eta}");
     }
 
     private static int Count(JsonNode? counts, string name) => counts?[name]?.GetValue<int>() ?? 0;
 
     private static int Ended(JsonNode? counts) => Count(counts, "completed") + Count(counts, "failed") + Count(counts, "cancelled");
+
+    /// <summary>The task's description, its parts (split at " | ") on lines of their own.</summary>
+    private sealed class LinesColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Rows(task.Description.Split(" | ").Select(line => new Text(line)));
+    }
 
     /// <summary>Runs ended per second since the watch began.</summary>
     private sealed class FinishRate(int endedAtStart)

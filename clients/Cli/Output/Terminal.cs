@@ -18,6 +18,7 @@ internal static class Terminal
     public static bool IsInteractive =>
         !Console.IsOutputRedirected
         && Environment.GetEnvironmentVariable("TERM") != "dumb"
+        && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
         && AnsiConsole.Profile.Capabilities.Ansi;
 
     /// <summary>Prepares Spectre's console: a wide, plain console when stdout is redirected, so tables are not squeezed to 80 columns.</summary>

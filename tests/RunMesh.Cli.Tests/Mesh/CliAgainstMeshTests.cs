@@ -6,9 +6,10 @@ using System.Text.RegularExpressions;
 namespace RunMesh.Cli.Tests.Mesh;
 
 /// <summary>The built <c>runmesh</c> run as a process against a real mesh: watching, exit codes, errors and <c>--json</c>.</summary>
-public sealed partial class CliAgainstMeshTests(CliFixture fixture) : IClassFixture<CliFixture>
+[Collection(SharedCliMesh.Name)]
+public sealed partial class CliAgainstMeshTests(CliFixture fixture)
 {
-    private static string Feature() => $"feature=f {Guid.NewGuid():N}";
+    internal static string Feature() => $"feature=f {Guid.NewGuid():N}";
 
     [Fact]
     public async Task Start_with_watch_prints_every_event_once_in_plain_lines_and_exits_0_when_the_run_completes()
@@ -99,15 +100,7 @@ public sealed partial class CliAgainstMeshTests(CliFixture fixture) : IClassFixt
     [Fact]
     public async Task The_env_file_of_the_working_directory_gives_the_url_and_as_picks_the_role()
     {
-        var directory = Directory.CreateTempSubdirectory("runmesh-cli-env-");
-        Directory.CreateDirectory(Path.Combine(directory.FullName, ".runmesh"));
-        string[] lines =
-        [
-            $"RUNMESH_URL={fixture.Url.TrimEnd('/')}",
-            .. MeshHarness.Roles.Select(role => $"RUNMESH_{role.ToUpperInvariant()}_KEY={fixture.Mesh.ApiKey(role)}"),
-        ];
-        await File.WriteAllTextAsync(Path.Combine(directory.FullName, ".runmesh", "env"), string.Join('\n', lines));
-        var nested = Directory.CreateDirectory(Path.Combine(directory.FullName, "work")).FullName;
+        var nested = await fixture.EnvDirectoryAsync();
 
         var viewer = await CliProcess.RunAsync(["approvals", "list", "--as", "viewer"], nested);
         var approver = await CliProcess.RunAsync(["approvals", "list"], nested);
@@ -136,9 +129,9 @@ public sealed partial class CliAgainstMeshTests(CliFixture fixture) : IClassFixt
         EventLines(result).ShouldBe(Enumerable.Range(1, (int)terminal).Select(i => (long)i).ToList(), result.ToString());
     }
 
-    private static Guid RunIdOf(string firstLine) => Guid.Parse(StartLine().Match(firstLine).Groups[1].Value);
+    internal static Guid RunIdOf(string firstLine) => Guid.Parse(StartLine().Match(firstLine).Groups[1].Value);
 
-    private static IEnumerable<long> EventLines(CliResult result) =>
+    internal static IEnumerable<long> EventLines(CliResult result) =>
         result.Stdout.Select(line => EventLine().Match(line)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
     [GeneratedRegex(@"^run ([0-9a-f-]{36}) ")]

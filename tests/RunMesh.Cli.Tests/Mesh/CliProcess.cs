@@ -17,12 +17,6 @@ public sealed class CliProcess : IDisposable
 
     private CliProcess(IEnumerable<string> arguments, string workingDirectory)
     {
-        var dll = Path.Combine(RepositoryPaths.Root, "clients", "Cli", "bin", RepositoryPaths.Configuration, "net10.0", "runmesh.dll");
-        if (!File.Exists(dll))
-        {
-            throw new FileNotFoundException($"{dll} is not built. Build the solution first (dotnet build -c {RepositoryPaths.Configuration}).");
-        }
-
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -30,7 +24,7 @@ public sealed class CliProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add(Dll);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -47,6 +41,18 @@ public sealed class CliProcess : IDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The built <c>runmesh.dll</c> of the tests' configuration.</summary>
+    public static string Dll
+    {
+        get
+        {
+            var dll = Path.Combine(RepositoryPaths.Root, "clients", "Cli", "bin", RepositoryPaths.Configuration, "net10.0", "runmesh.dll");
+            return File.Exists(dll)
+                ? dll
+                : throw new FileNotFoundException($"{dll} is not built. Build the solution first (dotnet build -c {RepositoryPaths.Configuration}).");
+        }
     }
 
     /// <summary>The lines printed to stdout so far.</summary>
