@@ -19,8 +19,3 @@ export function formatDuration(from: string | null | undefined, to: string | nul
   if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
-
-/** A run or request id, shortened for a table (the full id is in the title and the accessible name). */
-export function shortId(id: string): string {
-  return id.length > 8 ? id.slice(0, 8) : id;
-}

@@ -1,6 +1,6 @@
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Pager } from "../components/Pager";
-import { formatInstant, shortId } from "../format";
+import { formatInstant } from "../format";
 import { usePagedList } from "../paging";
 import { navigate, useLocation } from "../router";
 
@@ -60,7 +60,7 @@ export function ApprovalsPage() {
             {list.page?.items.map((request) => (
               <tr key={request.requestId}>
                 <td>
-                  <code title={request.runId}>{shortId(request.runId)}</code>
+                  <code class="id">{request.runId}</code>
                 </td>
                 <td>
                   {request.phaseKey} (attempt {request.attempt})

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Pager } from "../components/Pager";
-import { formatDuration, formatInstant, shortId } from "../format";
+import { formatDuration, formatInstant } from "../format";
 import { usePagedList } from "../paging";
 import { navigate, useLocation } from "../router";
 
@@ -21,11 +21,14 @@ export const runStates = ["pending", "running", "awaitingApproval", "completed",
 
 const stateNames: Record<string, string> = { awaitingApproval: "awaiting approval" };
 
-/** Runs, newest first, filtered by state, template and label (kept in the address), paged with the API's cursor. */
+/**
+ * Runs, newest first, filtered by state, template and label (kept in the address, with the page size as `limit`),
+ * paged with the API's cursor.
+ */
 export function RunsPage() {
   const { query } = useLocation();
   const filters = new URLSearchParams();
-  for (const name of ["state", "template", "label"]) {
+  for (const name of ["state", "template", "label", "limit"]) {
     const value = query.get(name);
     if (value) filters.set(name, value);
   }
@@ -53,7 +56,7 @@ export function RunsPage() {
             {list.page?.items.map((run) => (
               <tr key={run.runId} data-run-id={run.runId}>
                 <td>
-                  <code title={run.runId}>{shortId(run.runId)}</code>
+                  <code class="id">{run.runId}</code>
                 </td>
                 <td>
                   {run.template.name}@{run.template.version}
@@ -94,6 +97,8 @@ function RunFilters(props: { filters: URLSearchParams }) {
     if (state) next.set("state", state);
     if (template.trim()) next.set("template", template.trim());
     if (label.trim()) next.set("label", label.trim());
+    const limit = props.filters.get("limit");
+    if (limit) next.set("limit", limit);
     navigate(next.size > 0 ? `/runs?${next}` : "/runs");
   };
 
