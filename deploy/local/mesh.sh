@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the whole RunMesh mesh on this machine and keeps it running until Ctrl-C:
 #   1. RabbitMQ and PostgreSQL (servers.sh: installed when missing) and their mesh objects (provision.sh);
-#   2. a Release build of the solution;
+#   2. a Release build of the solution (the gateway's project builds the web console with npm);
 #   3. the gateway's signing key pair (gateway-keys.sh) and the demo API keys (.runmesh/demo-keys.env);
 #      the orchestrator, phase worker, approval and report services (with the gateway's public key), then the
 #      gateway (with its private key and the sha256 hashes of the demo keys), as background processes on
@@ -277,6 +277,7 @@ up() {
         --ReverseProxy:Clusters:report:Destinations:report-1:Address="http://127.0.0.1:$(port_of report)" \
         --ReverseProxy:Clusters:planner:Destinations:planner-1:Address="http://127.0.0.1:$(port_of planner)" \
         --Gateway:Signing:PrivateKeyPath="$private_key" \
+        --Gateway:Sessions:Directory="$STATE_DIR/gateway-sessions" \
         "${api_keys[@]}"
     wait_ready gateway "http://127.0.0.1:$GATEWAY_PORT" 60
 
@@ -286,6 +287,7 @@ up() {
     echo
     echo "RunMesh is running."
     echo "  gateway:   http://127.0.0.1:$GATEWAY_PORT   (ready: /health/ready)"
+    echo "  console:   http://127.0.0.1:$GATEWAY_PORT/   (sign in with one of the keys below)"
     echo "  env file:  $STATE_DIR/env   (source it: set -a; . .runmesh/env; set +a)"
     sed 's/^/  /' "$STATE_DIR/env"
     echo "  logs:      $LOG_DIR/"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole RunMesh test suite (unit, integration, end-to-end) against real servers:
-# starts RabbitMQ and PostgreSQL through servers.sh (installing them when missing), builds the
-# solution once in Release, runs every test project, and prints one summary line.
+# Runs the whole RunMesh test suite (unit, integration, end-to-end, browser) against real servers:
+# starts RabbitMQ and PostgreSQL through servers.sh (installing them when missing), installs Debian's
+# chromium for the browser tests when missing, builds the solution once in Release (the gateway's
+# project builds the web console with npm), runs every test project, and prints one summary line.
 #
 # Usage: deploy/local/test.sh [extra `dotnet test` arguments, e.g. --filter FullyQualifiedName~Hashing]
 # Servers this script had to start are stopped again at the end; servers already running are left alone.
@@ -31,6 +32,17 @@ if [[ -z ${RUNMESH_POSTGRES:-} || -z ${RUNMESH_RABBITMQ_URL:-} ]]; then
     # shellcheck source=/dev/null
     source "$STATE_DIR/servers/servers.env"
     set +a
+fi
+
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download is not used).
+CHROMIUM=${RUNMESH_CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x $CHROMIUM ]]; then
+    command -v apt-get >/dev/null || { log "ERROR: $CHROMIUM is missing and apt-get is not available to install chromium"; exit 1; }
+    log "installing chromium with apt-get (first run on this machine)..."
+    apt=(apt-get -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0)
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" update -qq >&2
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends chromium fonts-liberation >&2
+    [[ -x $CHROMIUM ]] || { log "ERROR: $CHROMIUM is still missing after apt-get install chromium"; exit 1; }
 fi
 
 log "building (Release)"

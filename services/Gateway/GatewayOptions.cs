@@ -37,6 +37,12 @@ public sealed partial class GatewayOptions : IValidatableObject
     /// <summary>The key that signs the identity forwarded to the services.</summary>
     public SigningSettings Signing { get; set; } = new();
 
+    /// <summary>Console sessions: signing in with an API key for a session cookie (<c>/auth/*</c>).</summary>
+    public SessionSettings Sessions { get; set; } = new();
+
+    /// <summary>The web console's built assets, served at <c>/</c>.</summary>
+    public ConsoleSettings Console { get; set; } = new();
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -93,6 +99,26 @@ public sealed partial class GatewayOptions : IValidatableObject
         {
             yield return new ValidationResult("Gateway:Signing:TokenLifetimeSeconds must be between 5 and 60.", [nameof(Signing)]);
         }
+
+        if (Sessions.IdleTimeout < TimeSpan.FromMinutes(1) || Sessions.IdleTimeout > TimeSpan.FromDays(7))
+        {
+            yield return new ValidationResult("Gateway:Sessions:IdleTimeout must be between 00:01:00 and 7.00:00:00.", [nameof(Sessions)]);
+        }
+
+        if (Sessions.LoginAttemptsPerMinute < 1)
+        {
+            yield return new ValidationResult("Gateway:Sessions:LoginAttemptsPerMinute must be at least 1.", [nameof(Sessions)]);
+        }
+
+        if (Sessions.Directory is { } directory && !Path.IsPathFullyQualified(directory))
+        {
+            yield return new ValidationResult("Gateway:Sessions:Directory must be an absolute path.", [nameof(Sessions)]);
+        }
+
+        if (Console.AssetsPath is { } assets && !Path.IsPathFullyQualified(assets))
+        {
+            yield return new ValidationResult("Gateway:Console:AssetsPath must be an absolute path.", [nameof(Console)]);
+        }
     }
 
     [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
@@ -140,4 +166,31 @@ public sealed class SigningSettings
 
     /// <summary>How long a forwarded identity token lives (at most 60 s).</summary>
     public int TokenLifetimeSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// Console sessions: <c>POST /auth/login</c> turns an API key into an HttpOnly session cookie, protected with ASP.NET
+/// Core Data Protection, that the gateway accepts like that key.
+/// </summary>
+public sealed class SessionSettings
+{
+    /// <summary>
+    /// Where the gateway keeps what sessions need across restarts: the Data Protection key ring (<c>keys/</c>) and the
+    /// signed-out sessions (<c>revoked/</c>). Gateway replicas that share it accept each other's cookies. Unset: both
+    /// are in memory, so every session ends when the gateway restarts.
+    /// </summary>
+    public string? Directory { get; set; }
+
+    /// <summary>A session ends after this long without a request (8 hours by default); each request extends it.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Sign-in attempts per client address and minute (10 by default), wrong keys and right ones alike.</summary>
+    public int LoginAttemptsPerMinute { get; set; } = 10;
+}
+
+/// <summary>The web console's built assets (<c>clients/Console</c>, built into the gateway's output by its project).</summary>
+public sealed class ConsoleSettings
+{
+    /// <summary>The folder holding the console's <c>index.html</c> and <c>assets/</c>; unset: <c>console/</c> beside the gateway's assembly.</summary>
+    public string? AssetsPath { get; set; }
 }

@@ -1,5 +1,7 @@
 using RunMesh.Gateway.ApiDocuments;
 using RunMesh.Gateway.Extensions;
+using RunMesh.Gateway.Sessions;
+using RunMesh.Gateway.WebConsole;
 using RunMesh.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,8 +12,10 @@ builder.AddGateway();
 var app = builder.Build();
 
 app.UseGatewayAdmission();
+app.UseConsole();
 app.MapDefaultEndpoints();
 app.UseGatewayLimits();
+app.MapSessionApi();
 app.MapApiDocuments();
 app.MapGatewayProxy();
 

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using RunMesh.Hosting.Identity;
@@ -67,15 +66,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
         await ProblemResponses.WriteAsync(Context, StatusCodes.Status401Unauthorized, ProblemCodes.Unauthenticated, "Unauthenticated", detail);
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        var role = Context.User.FindFirst(GatewayIdentity.RoleClaim)?.Value ?? "none";
-        var required = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).LastOrDefault(Roles.IsKnown);
-        var detail = required is null
-            ? $"The API key's role '{role}' does not allow this request."
-            : $"This request needs role '{required}' or higher; the API key's role is '{role}'.";
-        return ProblemResponses.WriteAsync(Context, StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Forbidden", detail);
-    }
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => AccessProblems.WriteForbiddenAsync(Context);
 
     /// <summary>The key from <c>X-Api-Key</c>, else from <c>Authorization: Bearer</c>; null when neither carries one.</summary>
     public static string? ReadKey(IHeaderDictionary headers)

@@ -35,6 +35,20 @@ internal sealed class ApiKeyRing
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        return FindByHash(hash);
+    }
+
+    /// <summary>
+    /// The owner of the key whose SHA-256 is <paramref name="hash"/>, or null when no configured hash matches (a session
+    /// names its key this way, so removing the key's hash from configuration ends its sessions too).
+    /// </summary>
+    public ApiKeyOwner? FindByHash(ReadOnlySpan<byte> hash)
+    {
+        if (hash.Length != SHA256.HashSizeInBytes)
+        {
+            return null;
+        }
+
         ApiKeyOwner? owner = null;
         foreach (var (candidate, candidateOwner) in _keys)
         {

@@ -7,6 +7,7 @@ using RunMesh.Gateway.Health;
 using RunMesh.Gateway.Identity;
 using RunMesh.Gateway.Limits;
 using RunMesh.Gateway.Proxy;
+using RunMesh.Gateway.Sessions;
 using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Health;
 using RunMesh.Hosting.Identity;
@@ -16,7 +17,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace RunMesh.Gateway.Extensions;
 
 /// <summary>
-/// The gateway's wiring: API-key authentication with role policies, YARP routes and clusters from the
+/// The gateway's wiring: API-key and console-session authentication with role policies, YARP routes and clusters from the
 /// <c>ReverseProxy</c> configuration section (each route names its role policy), the signed identity forwarded to
 /// the services, body size and rate limits, request timeouts, and problem+json for every error it produces.
 /// </summary>
@@ -30,8 +31,9 @@ internal static class GatewayExtensions
             .ValidateOnStart();
 
         builder.Services.AddSingleton<ApiKeyRing>();
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthentication(ConsoleSession.KeyOrSessionScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddConsoleSessions();
         builder.Services.AddAuthorization(authorization => authorization.AddRolePolicies());
 
         builder.Services.AddSingleton<IdentityTokenIssuer>();
@@ -74,9 +76,12 @@ internal static class GatewayExtensions
         return app;
     }
 
-    /// <summary>After authentication: per-key rate limit, request timeouts, body size limit.</summary>
+    /// <summary>
+    /// After authentication: the console session's anti-forgery check, per-key rate limit, request timeouts, body size limit.
+    /// </summary>
     public static WebApplication UseGatewayLimits(this WebApplication app)
     {
+        app.UseMiddleware<CsrfTokenMiddleware>();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
@@ -93,7 +98,8 @@ internal static class GatewayExtensions
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
-        app.MapFallback(context => ProblemResponses.WriteAsync(
+        // Every path, file-like ones (/robots.txt) included: the framework's default fallback skips those.
+        app.MapFallback("{**path}", context => ProblemResponses.WriteAsync(
                 context, StatusCodes.Status404NotFound, ProblemCodes.NotFound, "Not found", "No route for this method and path."))
             .AllowAnonymous()
             .ExcludeFromDescription();

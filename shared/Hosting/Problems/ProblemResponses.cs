@@ -144,4 +144,10 @@ public static class ProblemCodes
 
     /// <summary>A request header the gateway cannot forward: a value with a character outside ASCII (400).</summary>
     public const string InvalidHeader = "invalid_header";
+
+    /// <summary>
+    /// A state-changing request authenticated by a console session cookie without the session's <c>X-CSRF-Token</c>, or
+    /// with another one (403).
+    /// </summary>
+    public const string CsrfTokenInvalid = "csrf_token_invalid";
 }

@@ -142,6 +142,8 @@ public sealed class MeshHarness : IAsyncDisposable
             var gateway = new Dictionary<string, string>
             {
                 ["Gateway:Signing:PrivateKeyPath"] = mesh.PrivateKeyPath,
+                // Console sessions survive a gateway restart, and the mesh's extra gateways accept each other's cookies.
+                ["Gateway:Sessions:Directory"] = Path.Combine(mesh._keyDirectory, "gateway-sessions"),
                 ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
             };
             foreach (var role in Roles)
