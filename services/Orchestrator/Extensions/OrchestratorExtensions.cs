@@ -36,6 +36,7 @@ internal static class OrchestratorExtensions
         builder.Services.AddSingleton<ResolvedTemplates>();
         builder.Services.AddScoped<RunAdmission>();
         builder.Services.AddScoped<RunCancellation>();
+        builder.Services.AddScoped<RunRetry>();
         builder.Services.AddScoped<IdempotencyKeys>();
 
         builder.AddServiceBus(bus =>
