@@ -12,7 +12,7 @@ public sealed record ReportReady
     /// <summary>The generation reported on (<see cref="RunFinished.Generation"/>).</summary>
     public required int Generation { get; init; }
 
-    /// <summary>The report's gateway-relative path, e.g. <c>/api/runs/{id}/report</c>.</summary>
+    /// <summary>The report's gateway-relative path, e.g. <c>/api/runs/{runId}/report</c>.</summary>
     public required string ReportUrl { get; init; }
 
     /// <summary><c>sha256:…</c> of the manifest's canonical JSON; it never changes once sent.</summary>

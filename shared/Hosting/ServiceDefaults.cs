@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -51,8 +52,12 @@ public static class ServiceDefaults
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [HealthTags.Live]);
 
         builder.AddServiceTelemetry(serviceName);
+        // Numbers are numbers: every body is read strictly (StrictJsonBody), and the API documents' schemas come from
+        // these options, so they must not say an integer may be sent as a string.
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         // A service's own document is read through the gateway, which names the server; it names none itself.
-        builder.Services.AddOpenApi(openApi => openApi.UseServer(_ => null));
+        builder.Services.AddOpenApi(openApi => openApi.UseServer(_ => null).UseRunMeshConventions());
+        builder.Services.AddSingleton<ApiDocumentCache>();
 
         // The gateway authenticates API keys itself (and signs the identity the others validate).
         if (serviceName != GatewayServiceName)
@@ -82,11 +87,15 @@ public static class ServiceDefaults
         app.UseAuthorization();
         app.UseKnownQueryParameters();
 
+        // Health and metrics are no handler methods, so no document describes them by itself; their metadata says what they
+        // answer, for the gateway's own document (services/Gateway/ApiDocuments).
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(HealthTags.Live),
             ResponseWriter = HealthResponseWriter.WriteAsync,
-        }).AllowAnonymous();
+        }).AllowAnonymous()
+            .WithName("HealthLive").WithTags("Health").WithSummary("Whether the process runs (always 200 while it answers).")
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(HealthReportView), ["application/json"]));
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(HealthTags.Ready),
@@ -98,9 +107,14 @@ public static class ServiceDefaults
                 [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
-        }).AllowAnonymous();
-        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        }).AllowAnonymous()
+            .WithName("HealthReady").WithTags("Health").WithSummary("Whether what it depends on answers: 200 when ready, 503 when not.")
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(HealthReportView), ["application/json"]))
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(HealthReportView), ["application/json"]));
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous()
+            .WithName("Metrics").WithTags("Health").WithSummary("Metrics in the Prometheus text format.")
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/plain"]));
+        app.MapGet("/openapi/{documentName}.json", ApiDocumentCache.ServeAsync).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 }

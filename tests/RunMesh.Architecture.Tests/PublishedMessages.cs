@@ -12,10 +12,10 @@ public static class PublishedMessages
     public static readonly IReadOnlyDictionary<string, string[]> ByService = new Dictionary<string, string[]>
     {
         ["gateway"] = [],
-        // RetryRun: POST /api/runs/{id}/retry hands the command to the saga; PhaseTimedOut: the deadline scan;
-        // StartRun and CancelRun: a run phase starts its child runs and cancels those still running when it ends (and a
-        // run cancelled over REST cancels its children in the request's transaction).
-        ["orchestrator"] = ["ApprovalRequested", "CancelPhase", "CancelRun", "ExecutePhase", "PhaseTimedOut", "RetryRun", "RunFinished", "StartRun"],
+        // PhaseTimedOut: the deadline scan; StartRun and CancelRun: a run phase starts its child runs and cancels those
+        // still running when it ends (and a run cancelled over REST cancels its children in the request's transaction).
+        // Not RetryRun: POST /api/runs/{runId}/retry retries the run in the request's own transaction.
+        ["orchestrator"] = ["ApprovalRequested", "CancelPhase", "CancelRun", "ExecutePhase", "PhaseTimedOut", "RunFinished", "StartRun"],
         ["phase-worker"] = ["PhaseAttemptFailed", "PhaseSucceeded"],
         // ApprovalDecided: a decision over REST, or the expiry scan.
         ["approval"] = ["ApprovalDecided"],

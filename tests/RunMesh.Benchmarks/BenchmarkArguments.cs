@@ -25,7 +25,7 @@ internal sealed class BenchmarkArguments
                      --prime-seconds N   unmeasured seconds per side before the first round, so the JIT has
                                          compiled the hot paths of every process (default 20)
                      --rounds N          gateway/direct alternations (default 3)
-                     --target templates|run   GET /api/templates or GET /api/runs/{id} (default templates)
+                     --target templates|run   GET /api/templates or GET /api/runs/{runId} (default templates)
                      --out FILE          write the results as JSON
 
           runs     whole runs side by side: RunMesh (the mesh as processes), the raw-bus chain with the same hops and

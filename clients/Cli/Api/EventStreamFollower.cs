@@ -9,7 +9,7 @@ namespace RunMesh.Cli.Api;
 internal sealed record StreamEvent(long Id, string Type, string Data, JsonObject Json);
 
 /// <summary>
-/// Follows an SSE stream of the API (<c>/api/runs/{id}/events/stream</c>, <c>/api/studies/{id}/events/stream</c>) to its
+/// Follows an SSE stream of the API (<c>/api/runs/{runId}/events/stream</c>, <c>/api/studies/{studyId}/events/stream</c>) to its
 /// end. When the connection drops (or stays silent past three heartbeats) it reconnects with <c>Last-Event-ID</c> set
 /// to the last event it handed out, and drops any event at or below that id, so each event is handed out once and
 /// none is missed. When the server closes the stream, <c>isFinished</c> decides whether that was the end (the run or

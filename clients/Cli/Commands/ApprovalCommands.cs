@@ -65,7 +65,7 @@ public sealed class ApprovalDecisionSettings : MeshSettings
     public string? Comment { get; set; }
 }
 
-/// <summary><c>approvals approve|reject &lt;requestId&gt;</c>: POST /api/approvals/{id}/decision.</summary>
+/// <summary><c>approvals approve|reject &lt;requestId&gt;</c>: POST /api/approvals/{requestId}/decision.</summary>
 public abstract class ApprovalDecisionCommand : MeshCommand<ApprovalDecisionSettings>
 {
     protected override string Role => "approver";

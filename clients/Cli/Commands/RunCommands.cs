@@ -179,7 +179,7 @@ public class RunIdSettings : MeshSettings
     public string RunId { get; set; } = "";
 }
 
-/// <summary><c>runs show &lt;id&gt;</c>: GET /api/runs/{id}.</summary>
+/// <summary><c>runs show &lt;id&gt;</c>: GET /api/runs/{runId}.</summary>
 public sealed class RunShowCommand : MeshCommand<RunIdSettings>
 {
     protected override string Role => "viewer";
@@ -249,7 +249,7 @@ public sealed class RunCancelSettings : RunIdSettings
     public string? Reason { get; set; }
 }
 
-/// <summary><c>runs cancel &lt;id&gt;</c>: POST /api/runs/{id}/cancel.</summary>
+/// <summary><c>runs cancel &lt;id&gt;</c>: POST /api/runs/{runId}/cancel.</summary>
 public sealed class RunCancelCommand : MeshCommand<RunCancelSettings>
 {
     protected override string Role => "submitter";
@@ -263,7 +263,7 @@ public sealed class RunCancelCommand : MeshCommand<RunCancelSettings>
     }
 }
 
-/// <summary><c>runs retry &lt;id&gt;</c>: POST /api/runs/{id}/retry.</summary>
+/// <summary><c>runs retry &lt;id&gt;</c>: POST /api/runs/{runId}/retry.</summary>
 public sealed class RunRetryCommand : MeshCommand<RunIdSettings>
 {
     protected override string Role => "submitter";
@@ -287,7 +287,7 @@ public sealed class RunArtifactSettings : RunIdSettings
     public int? Attempt { get; set; }
 }
 
-/// <summary><c>runs artifact &lt;id&gt; &lt;phase&gt;</c>: GET /api/runs/{id}/artifacts/{phase}.</summary>
+/// <summary><c>runs artifact &lt;id&gt; &lt;phase&gt;</c>: GET /api/runs/{runId}/artifacts/{phase}.</summary>
 public sealed class RunArtifactCommand : MeshCommand<RunArtifactSettings>
 {
     protected override string Role => "viewer";
@@ -309,7 +309,7 @@ public sealed class RunReportSettings : RunIdSettings
     public bool Markdown { get; set; }
 }
 
-/// <summary><c>runs report &lt;id&gt;</c>: GET /api/runs/{id}/report (or /report.md).</summary>
+/// <summary><c>runs report &lt;id&gt;</c>: GET /api/runs/{runId}/report (or /report.md).</summary>
 public sealed class RunReportCommand : MeshCommand<RunReportSettings>
 {
     protected override string Role => "viewer";

@@ -101,7 +101,7 @@ public class StudyIdSettings : MeshSettings
     public string StudyId { get; set; } = "";
 }
 
-/// <summary><c>studies show &lt;id&gt;</c>: GET /api/studies/{id}, with a table per condition.</summary>
+/// <summary><c>studies show &lt;id&gt;</c>: GET /api/studies/{studyId}, with a table per condition.</summary>
 public sealed class StudyShowCommand : MeshCommand<StudyIdSettings>
 {
     protected override string Role => "viewer";
@@ -147,7 +147,7 @@ public sealed class StudyResultsSettings : StudyIdSettings
     public string? Output { get; set; }
 }
 
-/// <summary><c>studies results &lt;id&gt;</c>: GET /api/studies/{id}/runs, one row per run.</summary>
+/// <summary><c>studies results &lt;id&gt;</c>: GET /api/studies/{studyId}/runs, one row per run.</summary>
 public sealed class StudyResultsCommand : MeshCommand<StudyResultsSettings>
 {
     protected override string Role => "viewer";
@@ -185,7 +185,7 @@ public sealed class StudyResultsCommand : MeshCommand<StudyResultsSettings>
     }
 }
 
-/// <summary><c>studies cancel &lt;id&gt;</c>: POST /api/studies/{id}/cancel.</summary>
+/// <summary><c>studies cancel &lt;id&gt;</c>: POST /api/studies/{studyId}/cancel.</summary>
 public sealed class StudyCancelCommand : MeshCommand<StudyIdSettings>
 {
     protected override string Role => "submitter";

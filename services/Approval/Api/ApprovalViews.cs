@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using RunMesh.Approval.Approvals;
 
@@ -22,6 +23,8 @@ internal sealed record ApprovalView
 
     public JsonNode? ArtifactPreview { get; init; }
 
+    /// <summary><c>pending</c>, or how it ended: <c>approved</c>, <c>rejected</c>, <c>aborted</c>, <c>expired</c> (by its own expiry), <c>closed</c> (its run ended first).</summary>
+    [AllowedValues(ApprovalStates.Pending, ApprovalStates.Approved, ApprovalStates.Rejected, ApprovalStates.Aborted, ApprovalStates.Expired, ApprovalStates.Closed)]
     public required string State { get; init; }
 
     public required DateTimeOffset RequestedAt { get; init; }
@@ -70,7 +73,8 @@ internal sealed record ApprovalView
 }
 
 /// <summary>A request's decision: <c>approve</c>, <c>reject</c>, <c>abort</c> or <c>expire</c>.</summary>
-internal sealed record DecisionView(string Action, string? DecidedBy, string? Comment, DateTimeOffset DecidedAt);
+internal sealed record DecisionView(
+    [property: AllowedValues("approve", "reject", "abort", "expire")] string Action, string? DecidedBy, string? Comment, DateTimeOffset DecidedAt);
 
 /// <summary>Where to go from a request.</summary>
 internal sealed record ApprovalLinks(string Self, string Decision, string Run, string Artifact);

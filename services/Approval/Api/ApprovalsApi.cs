@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -5,17 +6,20 @@ using Microsoft.EntityFrameworkCore;
 using RunMesh.Approval.Approvals;
 using RunMesh.Approval.Persistence;
 using RunMesh.Contracts;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
 
 namespace RunMesh.Approval.Api;
 
 /// <summary>
-/// <c>GET /api/approvals</c> (a page, oldest first or with <c>order=newest</c> newest first), <c>GET /api/approvals/{id}</c> and
-/// <c>POST /api/approvals/{id}/decision</c>; all for the approver role.
+/// <c>GET /api/approvals</c> (a page, oldest first or with <c>order=newest</c> newest first), <c>GET /api/approvals/{requestId}</c> and
+/// <c>POST /api/approvals/{requestId}/decision</c>; all for the approver role.
 /// </summary>
 public static class ApprovalsApi
 {
+    private const string ApprovalNotFound = "approval_not_found";
+
     /// <summary>Maps the approval endpoints.</summary>
     public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder endpoints)
     {
@@ -23,24 +27,35 @@ public static class ApprovalsApi
         approvals.MapGet("/", ListAsync).WithName("ListApprovals")
             .WithSummary("Approval requests, oldest first (order=newest: newest first); filter by state and run, page with limit and cursor.");
         approvals.MapGet("/{requestId}", GetAsync).WithName("GetApproval")
-            .WithSummary("One approval request with its artifact preview and digest.");
+            .WithSummary("One approval request with its artifact preview and digest.")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ApprovalNotFound);
         approvals.MapPost("/{requestId}/decision", DecideAsync).WithName("DecideApproval")
-            .WithSummary("Approve, reject or abort a pending request (the same decision again is answered again).");
+            .WithSummary("Approve, reject or abort a pending request (the same decision again is answered again).")
+            .AcceptsJsonBody<DecisionRequest>(required: true, "The decision and why.")
+            .Produces<ApprovalView>(StatusCodes.Status200OK)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ApprovalNotFound)
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, "approval_already_decided", "approval_expired", "approval_closed");
         return endpoints;
     }
 
-    /// <summary>The body of <c>POST /api/approvals/{id}/decision</c>.</summary>
+    /// <summary>The body of <c>POST /api/approvals/{requestId}/decision</c>.</summary>
     public sealed record DecisionRequest
     {
         /// <summary><c>approve</c>, <c>reject</c> or <c>abort</c>.</summary>
+        [AllowedValues("approve", "reject", "abort")]
         public required string Action { get; init; }
 
         /// <summary>Why, for the run's event log (at most <see cref="ApprovalLimits.MaxCommentLength"/> characters).</summary>
+        [MaxLength(ApprovalLimits.MaxCommentLength)]
         public string? Comment { get; init; }
     }
 
     private static async Task<Results<Ok<ApprovalPage>, ProblemHttpResult>> ListAsync(
-        string? state, string? runId, string? order, string? limit, string? cursor, ApprovalDbContext db, CancellationToken cancellationToken)
+        [AllowedValues(ApprovalStates.Pending, ApprovalStates.Approved, ApprovalStates.Rejected, ApprovalStates.Aborted, ApprovalStates.Expired,
+            ApprovalStates.Closed)] string? state,
+        [DocumentedAs(typeof(Guid))] string? runId, [AllowedValues(ApprovalCursor.Oldest, ApprovalCursor.Newest)] string? order,
+        [DocumentedAs(typeof(int), Minimum = 1, Maximum = ApprovalLimits.MaxPageSize)] string? limit, string? cursor, ApprovalDbContext db,
+        CancellationToken cancellationToken)
     {
         if (order is not null and not (ApprovalCursor.Oldest or ApprovalCursor.Newest))
         {
@@ -106,7 +121,7 @@ public static class ApprovalsApi
     }
 
     private static async Task<Results<Ok<ApprovalView>, ProblemHttpResult>> GetAsync(
-        string requestId, ApprovalDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string requestId, ApprovalDbContext db, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(requestId, out var id))
         {
@@ -118,7 +133,8 @@ public static class ApprovalsApi
     }
 
     private static async Task<IResult> DecideAsync(
-        string requestId, HttpRequest request, ClaimsPrincipal user, ApprovalDecisions decisions, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string requestId, HttpRequest request, ClaimsPrincipal user, ApprovalDecisions decisions,
+        CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(requestId, out var id))
         {
@@ -176,7 +192,7 @@ public static class ApprovalsApi
         InvalidRequest("The approval request id in the path must be a UUID (e.g. 0b5c2f0e-8d3a-4f7e-9a59-2f1c6f3f9f5e).");
 
     private static ProblemHttpResult NotFound(string requestId) =>
-        Problem(StatusCodes.Status404NotFound, "approval_not_found", "Approval request not found", $"There is no approval request '{requestId}'.");
+        Problem(StatusCodes.Status404NotFound, ApprovalNotFound, "Approval request not found", $"There is no approval request '{requestId}'.");
 
     private static ProblemHttpResult InvalidRequest(string detail) =>
         Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);

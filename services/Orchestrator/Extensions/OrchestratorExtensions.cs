@@ -37,6 +37,7 @@ internal static class OrchestratorExtensions
         builder.Services.AddScoped<RunAdmission>();
         builder.Services.AddScoped<RunCancellation>();
         builder.Services.AddScoped<ChildRunClaims>();
+        builder.Services.AddScoped<RunRetry>();
         builder.Services.AddScoped<IdempotencyKeys>();
 
         builder.AddServiceBus(bus =>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.OpenApi;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Documents;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
@@ -14,7 +14,6 @@ namespace RunMesh.Orchestrator.Templates;
 /// </summary>
 public static class TemplatesApi
 {
-
     /// <summary>Maps the templates endpoints.</summary>
     public static IEndpointRouteBuilder MapTemplatesApi(this IEndpointRouteBuilder app)
     {
@@ -23,36 +22,22 @@ public static class TemplatesApi
         api.MapPost("/", RegisterAsync)
             .WithName("RegisterTemplate")
             .WithSummary("Register a workflow template (JSON or YAML)")
+            .WithDescription("201 when registered; 200 when the same content is registered already under its name and version.")
             .RequireAuthorization(Roles.Admin)
-            // Not .Accepts(…): its routing policy would answer another media type with an empty 415, not a problem.
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                operation.RequestBody = new OpenApiRequestBody
-                {
-                    Required = true,
-                    Description = "The template, as JSON or YAML (docs/templates.md).",
-                    Content = DocumentBody.MediaTypes.ToDictionary(
-                        type => type, _ => new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } }),
-                };
-                return Task.CompletedTask;
-            })
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .AcceptsDocumentBody<TemplateDefinitionDocument>("The template, as JSON or YAML (docs/templates.md).")
+            .ProducesProblemCodes(StatusCodes.Status400BadRequest, TemplateProblemCodes.InvalidTemplate)
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, TemplateProblemCodes.TemplateConflict);
 
         api.MapGet("/", ListAsync)
             .WithName("ListTemplates")
             .WithSummary("List registered templates, newest first; ?name= lists the versions of one template")
-            .RequireAuthorization(Roles.Viewer)
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .RequireAuthorization(Roles.Viewer);
 
         api.MapGet("/{name}/{version}", GetAsync)
             .WithName("GetTemplate")
             .WithSummary("Read a registered template")
             .RequireAuthorization(Roles.Viewer)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, TemplateProblemCodes.TemplateNotFound);
 
         return app;
     }
@@ -89,7 +74,8 @@ public static class TemplatesApi
     }
 
     private static async Task<Results<Ok<TemplatePage>, ProblemHttpResult>> ListAsync(
-        string? name, string? limit, string? cursor, TemplateRegistry registry, CancellationToken cancellationToken)
+        string? name, [DocumentedAs(typeof(int), Minimum = 1, Maximum = TemplateRegistry.MaxPageSize)] string? limit, string? cursor,
+        TemplateRegistry registry, CancellationToken cancellationToken)
     {
         if (name is not null && !TemplateValidator.IsTemplateName(name))
         {
@@ -125,7 +111,7 @@ public static class TemplatesApi
     }
 
     private static async Task<Results<Ok<TemplateDetails>, ProblemHttpResult>> GetAsync(
-        string name, string version, TemplateRegistry registry, CancellationToken cancellationToken)
+        string name, [DocumentedAs(typeof(int), Minimum = 1)] string version, TemplateRegistry registry, CancellationToken cancellationToken)
     {
         if (!int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
         {

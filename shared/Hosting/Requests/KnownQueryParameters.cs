@@ -26,8 +26,8 @@ public static class KnownQueryParameters
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         if (endpoint is not RouteEndpoint route
-            || route.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) != true
-            || endpoint.Metadata.GetMetadata<MethodInfo>() is not { } handler)
+            || endpoint.Metadata.GetMetadata<MethodInfo>() is not { } handler
+            || !Checks(route.RoutePattern.RawText, handler))
         {
             return null;
         }
@@ -52,6 +52,13 @@ public static class KnownQueryParameters
 
         return names;
     }
+
+    /// <summary>
+    /// Whether the query parameters of an endpoint at <paramref name="routePattern"/> handled by <paramref name="handler"/>
+    /// are checked (an unknown one answered 400 <c>invalid_request</c>): an <c>/api/…</c> route with a handler method.
+    /// </summary>
+    public static bool Checks(string? routePattern, MethodInfo? handler) =>
+        handler is not null && routePattern?.TrimStart('/').StartsWith("api/", StringComparison.Ordinal) == true;
 
     /// <summary>Whether the framework binds a parameter of <paramref name="type"/> from the query string (when not a route value).</summary>
     private static bool IsBoundFromText(Type type)

@@ -172,7 +172,7 @@ internal sealed class FanOutSides(
     }
 
     /// <summary>
-    /// The parent's <c>child.started</c> and <c>child.finished</c> events (<c>GET /api/runs/{id}/events</c>), in ms after
+    /// The parent's <c>child.started</c> and <c>child.finished</c> events (<c>GET /api/runs/{runId}/events</c>), in ms after
     /// <c>run.created</c>, and how long after each child's end its <c>child.finished</c> was recorded.
     /// </summary>
     private async Task<ChildEvents> ChildEventsAsync(List<RunRow> rows, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ namespace RunMesh.Benchmarks.Runs;
 /// RunMesh itself: the whole mesh as processes (MeshHarness), runs of a P-phase mock template started over REST by
 /// concurrent clients (through a gateway without a rate limit, or straight to the orchestrator with an identity
 /// token), completion seen by one poller of the orchestrator's <c>runs</c> table, latency from the run's own events
-/// (<c>run.created</c> → <c>run.completed</c>, read through <c>GET /api/runs/{id}/events</c> afterwards).
+/// (<c>run.created</c> → <c>run.completed</c>, read through <c>GET /api/runs/{runId}/events</c> afterwards).
 /// </summary>
 internal sealed class MeshSystem : IAsyncDisposable
 {

@@ -175,7 +175,7 @@ internal static class StudyBenchmark
 
     /// <summary>
     /// The study's state and counts from the list (<c>GET /api/studies</c>, newest first; the mesh's planner holds only
-    /// the benchmark's studies): it reads the studies' rows alone, where <c>GET /api/studies/{id}</c> reads every run's
+    /// the benchmark's studies): it reads the studies' rows alone, where <c>GET /api/studies/{studyId}</c> reads every run's
     /// row for the per-condition statistics — once a second over 10,000 rows, that would charge the planner for the
     /// benchmark's own reading.
     /// </summary>

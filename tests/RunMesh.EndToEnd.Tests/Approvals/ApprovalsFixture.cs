@@ -54,7 +54,7 @@ public sealed class ApprovalsFixture : IAsyncLifetime
         return [.. JsonNode.Parse(text)!["items"]!.AsArray().Select(item => item!.AsObject())];
     }
 
-    /// <summary><c>GET /api/approvals/{id}</c> through the gateway as the approver; the request must be found (200).</summary>
+    /// <summary><c>GET /api/approvals/{requestId}</c> through the gateway as the approver; the request must be found (200).</summary>
     public async Task<JsonObject> GetApprovalAsync(Guid requestId)
     {
         using var response = await Mesh.GatewayClient("approver").GetAsync($"/api/approvals/{requestId}");

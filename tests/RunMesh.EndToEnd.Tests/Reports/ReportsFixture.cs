@@ -48,7 +48,7 @@ public sealed class ReportsFixture : IAsyncLifetime
     /// <summary>Starts a run of <paramref name="template"/> through the gateway (a fresh feature, so never deduplicated).</summary>
     public Task<Guid> StartAsync(string template) => Mesh.StartRunAsync(template);
 
-    /// <summary><c>GET /api/runs/{id}</c> through the gateway (viewer).</summary>
+    /// <summary><c>GET /api/runs/{runId}</c> through the gateway (viewer).</summary>
     public Task<JsonObject> RunAsync(Guid runId) => Mesh.GetRunAsync(runId);
 
     /// <summary>Waits until the run, read over REST, is in <paramref name="state"/> (its JSON name).</summary>
@@ -61,7 +61,7 @@ public sealed class ReportsFixture : IAsyncLifetime
             () => Mesh.LogTails(20));
 
     /// <summary>
-    /// Waits until <c>GET /api/runs/{id}</c> shows a <c>reportUrl</c> and the orchestrator recorded
+    /// Waits until <c>GET /api/runs/{runId}</c> shows a <c>reportUrl</c> and the orchestrator recorded
     /// <c>report.ready</c> for <paramref name="generation"/>; answers the run.
     /// </summary>
     public async Task<JsonObject> WaitForReportUrlAsync(Guid runId, int generation = 1, TimeSpan? timeout = null)

@@ -13,7 +13,7 @@ namespace RunMesh.EndToEnd.Tests.Reports;
 
 /// <summary>
 /// The report service through the whole mesh: every finished run gets a report and a manifest, announced with
-/// <c>ReportReady</c> so that <c>GET /api/runs/{id}</c> shows <c>reportUrl</c>; written once per (run, generation).
+/// <c>ReportReady</c> so that <c>GET /api/runs/{runId}</c> shows <c>reportUrl</c>; written once per (run, generation).
 /// </summary>
 [Collection(ReportsMesh.Name)]
 public sealed class ReportsTests(ReportsFixture fixture)

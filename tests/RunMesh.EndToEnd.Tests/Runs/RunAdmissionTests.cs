@@ -227,6 +227,15 @@ public sealed class RunAdmissionTests(RunsFixture fixture) : IClassFixture<RunsF
 
         using var retry = await client.PostAsync($"/api/runs/{runId}/retry", null);
         retry.StatusCode.ShouldBe(HttpStatusCode.Accepted, await retry.Content.ReadAsStringAsync());
+        // The answer is the state the retry left the run in, and a read right after it agrees: the run is no longer the
+        // failed one it was (the retry is applied, its event written, before the answer is sent).
+        var answer = (await retry.Content.ReadFromJsonAsync<JsonObject>())!;
+        answer["runId"]!.GetValue<string>().ShouldBe(runId.ToString());
+        answer["state"]!.GetValue<string>().ShouldBe("running");
+        var read = await fixture.Mesh.GetRunAsync(runId);
+        read["state"]!.GetValue<string>().ShouldBeOneOf("running", "completed");
+        read.ContainsKey("error").ShouldBeFalse(read.ToJsonString());
+        (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'run.retried'", ("id", runId))).ShouldBe(1);
         await fixture.WaitForStateAsync(runId, "Completed");
 
         (await fixture.CountAsync("SELECT count(*) FROM run_events WHERE run_id = @id AND type = 'phase.dispatched' AND payload->>'phaseKey' = 'first'", ("id", runId))).ShouldBe(1);

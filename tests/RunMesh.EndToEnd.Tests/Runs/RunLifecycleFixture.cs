@@ -49,7 +49,7 @@ public sealed class RunLifecycleFixture : IAsyncLifetime
     public Task<Guid> StartRunAsync(string template, JsonObject? options = null, Guid? parentRunId = null) =>
         Mesh.StartRunAsync(template, options, parentRunId);
 
-    /// <summary>The run as <c>GET /api/runs/{id}</c> shows it.</summary>
+    /// <summary>The run as <c>GET /api/runs/{runId}</c> shows it.</summary>
     public Task<JsonObject> GetRunAsync(Guid runId) => Mesh.GetRunAsync(runId);
 
     /// <summary>Waits until the run's state is <paramref name="state"/> and returns the run.</summary>

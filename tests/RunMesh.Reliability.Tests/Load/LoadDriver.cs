@@ -117,7 +117,7 @@ public sealed class LoadDriver(MeshHarness mesh)
             () => $"{settled} of {ids.Length} settled{Environment.NewLine}{mesh.LogTails(25)}");
     }
 
-    /// <summary>Each run's state as <c>GET /api/runs/{id}</c> shows it to a viewer.</summary>
+    /// <summary>Each run's state as <c>GET /api/runs/{runId}</c> shows it to a viewer.</summary>
     public async Task<IReadOnlyDictionary<Guid, string>> StatesAsync(IReadOnlyCollection<SubmittedRun> runs)
     {
         var viewer = mesh.GatewayClient("viewer");

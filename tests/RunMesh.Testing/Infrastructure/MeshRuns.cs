@@ -52,7 +52,7 @@ public static class MeshRuns
         return Guid.Parse(JsonNode.Parse(text)!["runId"]!.GetValue<string>());
     }
 
-    /// <summary>The run as <c>GET /api/runs/{id}</c> shows it to a viewer.</summary>
+    /// <summary>The run as <c>GET /api/runs/{runId}</c> shows it to a viewer.</summary>
     public static async Task<JsonObject> GetRunAsync(this MeshHarness mesh, Guid runId)
     {
         using var response = await mesh.GatewayClient("viewer").GetAsync($"/api/runs/{runId}");

@@ -3,12 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Mvc;
 using RunMesh.Contracts;
 using RunMesh.Hashing;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
-using RunMesh.Orchestrator.Persistence;
 using RunMesh.Orchestrator.Runs.Admission;
 using RunMesh.Orchestrator.Runs.Lifecycle;
 using RunMesh.Orchestrator.Templates;
@@ -16,20 +16,42 @@ using RunMesh.Orchestrator.Templates;
 namespace RunMesh.Orchestrator.Runs.Api;
 
 /// <summary>
-/// <c>POST /api/runs</c> (start, with optional <c>Idempotency-Key</c>), <c>POST /api/runs/{id}/cancel</c> and
-/// <c>POST /api/runs/{id}/retry</c>. Each writes what it must and the command it sends in one transaction (bus outbox).
+/// <c>POST /api/runs</c> (start, with optional <c>Idempotency-Key</c>), <c>POST /api/runs/{runId}/cancel</c> and
+/// <c>POST /api/runs/{runId}/retry</c>. Each writes what it must and the messages it sends in one transaction (bus outbox).
 /// </summary>
 public static class RunCommandsApi
 {
     private const int MaxIdempotencyKeyLength = 200;
 
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
+
     /// <summary>Maps the run commands.</summary>
     public static IEndpointRouteBuilder MapRunCommandsApi(this IEndpointRouteBuilder endpoints)
     {
         var runs = endpoints.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Roles.Submitter);
-        runs.MapPost("/", StartAsync).WithName("StartRun").WithSummary("Start a run of a template (or be answered with an identical one).");
-        runs.MapPost("/{runId}/cancel", CancelAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended.");
-        runs.MapPost("/{runId}/retry", RetryAsync).WithName("RetryRun").WithSummary("Retry a failed run from its failed phase.");
+        runs.MapPost("/", StartAsync).WithName("StartRun").WithSummary("Start a run of a template (or be answered with an identical one).")
+            .WithDescription("202 with a new run; 200 with `deduplicated: true` when an identical completed or in-flight run answers. "
+                + "The same `Idempotency-Key` with the same body is answered the same again.")
+            .AcceptsJsonBody<StartRunRequest>(required: true, "The run: its template, inputs, model and options.")
+            .Produces<RunAccepted>(StatusCodes.Status202Accepted)
+            .Produces<RunAccepted>(StatusCodes.Status200OK)
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, "idempotency_key_in_progress")
+            .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused", ErrorCodes.TemplateNotFound,
+                ErrorCodes.InvalidInputs, ErrorCodes.InvalidBudget, ErrorCodes.InstructionsTooLarge, ErrorCodes.ParentRunNotFound,
+                ErrorCodes.ParentRunEnded, ErrorCodes.MaxDepthExceeded);
+        runs.MapPost("/{runId}/cancel", CancelAsync).WithName("CancelRun").WithSummary("Cancel a run that has not ended.")
+            .WithDescription("The run is cancelled when this answers: `state` is `cancelled`.")
+            .AcceptsJsonBody<CancelRunRequest>(required: false, "Optional: why the run is cancelled.")
+            .Produces<RunCommandAnswer>(StatusCodes.Status202Accepted)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound)
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, ErrorCodes.RunNotCancellable);
+        runs.MapPost("/{runId}/retry", RetryAsync).WithName("RetryRun").WithSummary("Retry a failed run from its failed phase.")
+            .WithDescription("The run is retried when this answers: `state` is `running` (its failed phase's next attempt is on its way), "
+                + "or `failed` when the retry failed it again at once (e.g. its budget is spent).")
+            .AcceptsJsonBody<RetryRunRequest>(required: false, "None, or an empty object: a retry takes no fields.")
+            .Produces<RunCommandAnswer>(StatusCodes.Status202Accepted)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound)
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable);
         return endpoints;
     }
 
@@ -52,16 +74,46 @@ public static class RunCommandsApi
         public Guid? ParentRunId { get; init; }
     }
 
-    /// <summary>The body of <c>POST /api/runs/{id}/cancel</c> (optional).</summary>
+    /// <summary>The body of <c>POST /api/runs/{runId}/cancel</c> (optional).</summary>
     public sealed record CancelRunRequest
     {
         /// <summary>Why; kept in the run's error and event log.</summary>
         public string? Reason { get; init; }
     }
 
+    /// <summary>The body of <c>POST /api/runs/{runId}/retry</c> (optional): an empty object.</summary>
+    public sealed record RetryRunRequest;
+
+    /// <summary>The answer to a start: the run that answers it, its state, whether it was an identical run, and where to follow it.</summary>
+    public sealed record RunAccepted
+    {
+        /// <summary>The run.</summary>
+        public required Guid RunId { get; init; }
+
+        /// <summary>Its state when the start was answered.</summary>
+        public required RunState State { get; init; }
+
+        /// <summary>True when an identical completed or in-flight run answers (no new run).</summary>
+        public required bool Deduplicated { get; init; }
+
+        /// <summary>Where to follow it.</summary>
+        public required RunAcceptedLinks Links { get; init; }
+    }
+
+    /// <summary>Where to follow a started run.</summary>
+    /// <param name="Self">The run.</param>
+    /// <param name="Events">Its event log.</param>
+    /// <param name="Stream">Its live event stream.</param>
+    public sealed record RunAcceptedLinks(string Self, string Events, string Stream);
+
+    /// <summary>The answer to a cancel or a retry: the run and the state the command left it in.</summary>
+    /// <param name="RunId">The run.</param>
+    /// <param name="State">Its state now.</param>
+    public sealed record RunCommandAnswer(Guid RunId, RunState State);
+
     private static async Task<IResult> StartAsync(
-        HttpRequest request, ClaimsPrincipal user, RunAdmission admission, IdempotencyKeys keys, IPublishEndpoint publish,
-        CancellationToken cancellationToken)
+        HttpRequest request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, ClaimsPrincipal user, RunAdmission admission,
+        IdempotencyKeys keys, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var body = await StrictJsonBody.ReadAsync<StartRunRequest>(request, required: true, cancellationToken);
         if (body.Problem is { } invalid)
@@ -83,7 +135,7 @@ public static class RunCommandsApi
         }
 
         var identity = user.Identity?.Name ?? "anonymous";
-        var key = request.Headers["Idempotency-Key"].ToString();
+        var key = idempotencyKey ?? "";
         if (key.Length > MaxIdempotencyKeyLength || key.Any(c => c is < ' ' or > '~'))
         {
             return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid Idempotency-Key",
@@ -146,9 +198,9 @@ public static class RunCommandsApi
     /// <summary>The HTTP answer to an admission outcome: a JSON body (repeatable under an Idempotency-Key) or a problem.</summary>
     private static (int Status, object Answer) Answer(AdmissionOutcome outcome) => outcome switch
     {
-        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, RunStates.ToJson(created.State), deduplicated: false)),
-        AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, RunStates.ToJson(dedup.State), deduplicated: true)),
-        AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, RunStates.ToJson(RunState.Pending), deduplicated: true)),
+        AdmissionOutcome.Created created => (StatusCodes.Status202Accepted, Accepted(created.RunId, created.State, deduplicated: false)),
+        AdmissionOutcome.Deduplicated dedup => (StatusCodes.Status200OK, Accepted(dedup.RunId, dedup.State, deduplicated: true)),
+        AdmissionOutcome.AlreadyExists existing => (StatusCodes.Status200OK, Accepted(existing.RunId, RunState.Pending, deduplicated: true)),
         AdmissionOutcome.TemplateNotFound missing => (StatusCodes.Status422UnprocessableEntity, TypedResults.Problem(ProblemResponses.Create(
             StatusCodes.Status422UnprocessableEntity, ErrorCodes.TemplateNotFound, "Template not found", missing.Message,
             [new { path = "$.template", message = missing.Message }]))),
@@ -159,21 +211,17 @@ public static class RunCommandsApi
         _ => throw new InvalidOperationException($"Unexpected admission outcome {outcome.GetType().Name}."),
     };
 
-    private static JsonObject Accepted(Guid runId, string state, bool deduplicated) => new()
-    {
-        ["runId"] = runId.ToString(),
-        ["state"] = state,
-        ["deduplicated"] = deduplicated,
-        ["links"] = new JsonObject
+    private static JsonObject Accepted(Guid runId, RunState state, bool deduplicated) =>
+        JsonSerializer.SerializeToNode(new RunAccepted
         {
-            ["self"] = $"/api/runs/{runId}",
-            ["events"] = $"/api/runs/{runId}/events",
-            ["stream"] = $"/api/runs/{runId}/events/stream",
-        },
-    };
+            RunId = runId,
+            State = state,
+            Deduplicated = deduplicated,
+            Links = new RunAcceptedLinks($"/api/runs/{runId}", $"/api/runs/{runId}/events", $"/api/runs/{runId}/events/stream"),
+        }, s_json)!.AsObject();
 
     private static async Task<IResult> CancelAsync(
-        string runId, HttpRequest request, ClaimsPrincipal user, RunAdmission admission, RunCancellation cancellation,
+        [DocumentedAs(typeof(Guid))] string runId, HttpRequest request, ClaimsPrincipal user, RunAdmission admission, RunCancellation cancellation,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var body = await StrictJsonBody.ReadAsync<CancelRunRequest>(request, required: false, cancellationToken);
@@ -195,69 +243,36 @@ public static class RunCommandsApi
         }
 
         // The run is cancelled now (its RunFinished and the executor's CancelPhase are on their way): the answer says so.
-        return Results.Json(new JsonObject { ["runId"] = existing.ToString(), ["state"] = RunStates.ToJson(state) },
-            statusCode: StatusCodes.Status202Accepted);
+        return TypedResults.Json(new RunCommandAnswer(existing, state), statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> RetryAsync(
-        string runId, HttpRequest request, ClaimsPrincipal user, OrchestratorDbContext db, RunAdmission admission, RunEffects effects,
+        [DocumentedAs(typeof(Guid))] string runId, HttpRequest request, ClaimsPrincipal user, RunAdmission admission, RunRetry retry,
         IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        var body = await StrictJsonBody.ReadAsync<JsonObject>(request, required: false, cancellationToken);
+        var body = await StrictJsonBody.ReadAsync<RetryRunRequest>(request, required: false, cancellationToken);
         if (body.Problem is { } invalid)
         {
             return invalid;
         }
 
-        if (body.Value is { Count: > 0 })
-        {
-            return Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Unknown fields",
-                $"A retry takes no fields; got {string.Join(", ", body.Value.Select(p => p.Key))}.");
-        }
-
-        if (await FindAsync(runId, db, admission, cancellationToken) is not { } run)
+        if (!Guid.TryParse(runId, out var id) || await admission.FindExistingAsync(id, cancellationToken) is not { } existing)
         {
             return RunNotFound(runId);
         }
 
-        if (run.State != RunState.Failed)
+        return await retry.RetryAsync(existing, user.Identity?.Name, publish, cancellationToken) switch
         {
-            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "Only a failed run can be retried",
-                $"Run {run.CorrelationId} is {RunStates.ToJson(run.State)}.");
-        }
-
-        // Both claims are taken here, with the RetryRun in the same transaction, so the saga finds the input bundle the
-        // run's and never ignores a retry this answers 202 for: of concurrent retries of one failure, one is accepted.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await effects.ClaimRetryAsync(run, cancellationToken))
-        {
-            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "A retry is already under way",
-                $"Run {run.CorrelationId} has been retried since it failed; follow it with GET /api/runs/{run.CorrelationId}.");
-        }
-
-        if (!await effects.HoldInputBundleAsync(run, cancellationToken))
-        {
-            var other = await db.InputBundleClaims.AsNoTracking()
-                .Where(c => c.InputBundleHash == run.Definition.InputBundleHash).Select(c => c.RunId).SingleAsync(cancellationToken);
-            return Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "An identical run exists",
-                $"Run {other} started with the same inputs meanwhile; use it instead.");
-        }
-
-        await publish.Publish(new RetryRun { RunId = run.CorrelationId, RequestedBy = user.Identity?.Name }, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return Results.Json(new JsonObject { ["runId"] = run.CorrelationId.ToString(), ["state"] = RunStates.ToJson(RunState.Failed) },
-            statusCode: StatusCodes.Status202Accepted);
-    }
-
-    private static async Task<RunRecord?> FindAsync(string runId, OrchestratorDbContext db, RunAdmission admission, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(runId, out var id) || await admission.FindExistingAsync(id, cancellationToken) is not { } existing)
-        {
-            return null;
-        }
-
-        return await db.Runs.AsNoTracking().SingleAsync(r => r.CorrelationId == existing, cancellationToken);
+            // The run is retried now (its next attempt is on its way to the workers): the answer says the state it is in.
+            RetryOutcome.Retried retried => TypedResults.Json(new RunCommandAnswer(existing, retried.State), statusCode: StatusCodes.Status202Accepted),
+            RetryOutcome.NotFailed other => Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "Only a failed run can be retried",
+                $"Run {existing} is {RunStates.ToJson(other.State)}."),
+            RetryOutcome.AlreadyRetried => Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "A retry is already under way",
+                $"Run {existing} has been retried since it failed; follow it with GET /api/runs/{existing}."),
+            RetryOutcome.IdenticalRunExists identical => Problem(StatusCodes.Status409Conflict, ErrorCodes.RunNotRetryable, "An identical run exists",
+                $"Run {identical.RunId} started with the same inputs meanwhile; use it instead."),
+            _ => throw new InvalidOperationException("Unknown retry outcome."),
+        };
     }
 
     private static ProblemHttpResult RunNotFound(string runId) =>

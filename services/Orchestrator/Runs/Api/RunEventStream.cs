@@ -6,7 +6,7 @@ using RunMesh.Orchestrator.Persistence;
 namespace RunMesh.Orchestrator.Runs.Api;
 
 /// <summary>
-/// <c>GET /api/runs/{id}/events/stream</c>: the run's events as Server-Sent Events (<c>id:</c> seq, <c>event:</c> type,
+/// <c>GET /api/runs/{runId}/events/stream</c>: the run's events as Server-Sent Events (<c>id:</c> seq, <c>event:</c> type,
 /// <c>data:</c> the event JSON) from after <c>Last-Event-ID</c>, a <c>: heartbeat</c> comment while idle, closed after
 /// the run's terminal event. The stream is woken by <see cref="RunEventSignals"/> (Postgres <c>LISTEN/NOTIFY</c>, which
 /// sees what any orchestrator replica appended) and then reads the new events; it polls only while notifications are

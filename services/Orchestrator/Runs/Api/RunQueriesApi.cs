@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 using NpgsqlTypes;
 using RunMesh.Contracts;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Paging;
 using RunMesh.Hosting.Problems;
@@ -22,29 +25,43 @@ public static class RunQueriesApi
     private const int DefaultEventLimit = 100;
     private const int MaxEventLimit = 1_000;
 
-    /// <summary>Maps <c>GET /api/runs</c>, <c>/api/runs/{id}</c>, <c>/events</c>, <c>/events/stream</c> and <c>/artifacts/{phaseKey}</c>.</summary>
+    /// <summary>Maps <c>GET /api/runs</c>, <c>/api/runs/{runId}</c>, <c>/events</c>, <c>/events/stream</c> and <c>/artifacts/{phaseKey}</c>.</summary>
     public static IEndpointRouteBuilder MapRunQueriesApi(this IEndpointRouteBuilder app)
     {
         var streamOptions = RunStreamOptions.From(app.ServiceProvider.GetRequiredService<IConfiguration>());
         var runs = app.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Roles.Viewer);
 
         runs.MapGet("/", ListRunsAsync).WithName("ListRuns").WithSummary("Runs, newest first, with keyset paging.");
-        runs.MapGet("/{id}", GetRunAsync).WithName("GetRun").WithSummary("One run (or the run an alias points at).");
-        runs.MapGet("/{id}/events", ListEventsAsync).WithName("ListRunEvents").WithSummary("A page of the run's event log, by seq.");
-        runs.MapGet("/{id}/events/stream", (string id, HttpRequest request, OrchestratorDbContext db, CancellationToken cancellationToken) =>
-                StreamEventsAsync(id, request, db, streamOptions, cancellationToken))
+        runs.MapGet("/{runId}", GetRunAsync).WithName("GetRun").WithSummary("One run (or the run an alias points at).")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound);
+        runs.MapGet("/{runId}/events", ListEventsAsync).WithName("ListRunEvents").WithSummary("A page of the run's event log, by seq.")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound);
+        runs.MapGet("/{runId}/events/stream", (
+                    [DocumentedAs(typeof(Guid))] string runId, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, OrchestratorDbContext db,
+                    CancellationToken cancellationToken) =>
+                StreamEventsAsync(runId, lastEventId, db, streamOptions, cancellationToken))
             .WithName("StreamRunEvents")
             .WithSummary("The run's events as Server-Sent Events, until its terminal event.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
-        runs.MapGet("/{id}/artifacts/{phaseKey}", GetArtifactAsync)
+            .WithDescription("`id:` is the event's seq, `event:` its type, `data:` the event as `/events` lists it. Send `Last-Event-ID` to resume "
+                + "after that seq; 204 when it is at or past the terminal event of a run that is still terminal.")
+            .Produces<string>(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound);
+        runs.MapGet("/{runId}/artifacts/{phaseKey}", GetArtifactAsync)
             .WithName("GetRunArtifact")
             .WithSummary("The phase's accepted artifact, or the output of one attempt.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json");
+            .WithDescription("The artifact's JSON as stored; its digest is the `X-Artifact-Digest` header and the `ETag`.")
+            .Produces<JsonNode>(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces(StatusCodes.Status304NotModified)
+            .Produces(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, "artifact_not_found");
         return app;
     }
 
     private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRunsAsync(
-        string? state, string? template, string[]? label, string? parent, string? createdAfter, string? createdBefore, string? limit,
+        [DocumentedAs(typeof(RunState))] string? state, string? template, string[]? label, [DocumentedAs(typeof(Guid))] string? parent,
+        [DocumentedAs(typeof(DateTimeOffset))] string? createdAfter, [DocumentedAs(typeof(DateTimeOffset))] string? createdBefore,
+        [DocumentedAs(typeof(int), Minimum = 1, Maximum = RunListQuery.MaxLimit)] string? limit,
         string? cursor, OrchestratorDbContext db, CancellationToken cancellationToken)
     {
         var query = RunListQuery.Parse(state, template, label, parent, createdAfter, createdBefore, limit, cursor, out var error);
@@ -118,7 +135,7 @@ public static class RunQueriesApi
         var items = page.Select(r => new RunSummaryView
         {
             RunId = r.CorrelationId,
-            State = RunStates.ToJson(RunStates.Of(r.CurrentState)),
+            State = RunStates.Of(r.CurrentState),
             Template = new TemplateNameView(r.TemplateName, r.TemplateVersion),
             CreatedAt = r.CreatedAt,
             StartedAt = r.StartedAt,
@@ -131,18 +148,18 @@ public static class RunQueriesApi
     }
 
     private static async Task<Results<Ok<RunView>, ProblemHttpResult>> GetRunAsync(
-        string id, OrchestratorDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string runId, OrchestratorDbContext db, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var requested))
+        if (!Guid.TryParse(runId, out var requested))
         {
             return MalformedId();
         }
 
-        var runId = await ResolveAsync(db, requested, cancellationToken);
-        var run = runId is null
+        var resolved = await ResolveAsync(db, requested, cancellationToken);
+        var run = resolved is null
             ? null
             : await db.Runs.AsNoTracking()
-                .Where(r => r.CorrelationId == runId)
+                .Where(r => r.CorrelationId == resolved)
                 .Select(r => new
                 {
                     r.CorrelationId,
@@ -162,7 +179,7 @@ public static class RunQueriesApi
                 .SingleOrDefaultAsync(cancellationToken);
         if (run is null)
         {
-            return RunNotFound(id);
+            return RunNotFound(runId);
         }
 
         var phases = run.Phases.Select(p => new PhaseView(
@@ -171,7 +188,7 @@ public static class RunQueriesApi
         {
             RunId = run.CorrelationId,
             AliasOf = requested == run.CorrelationId ? null : requested,
-            State = RunStates.ToJson(RunStates.Of(run.CurrentState)),
+            State = RunStates.Of(run.CurrentState),
             Template = run.Definition.Template,
             InputBundleHash = run.Definition.InputBundleHash,
             CreatedAt = run.CreatedAt,
@@ -185,7 +202,7 @@ public static class RunQueriesApi
             Generation = run.Generation,
             ParentRunId = run.Definition.ParentRunId,
             Depth = run.Definition.Depth,
-            Children = run.Phases.SelectMany(p => p.Children.Select(c => new ChildView(c.RunId, p.Key, c.Attempt, c.Index, RunStates.ToJson(c.State))))
+            Children = run.Phases.SelectMany(p => p.Children.Select(c => new ChildView(c.RunId, p.Key, c.Attempt, c.Index, c.State)))
                 .ToList(),
             Labels = run.Labels,
             Links = new RunLinks
@@ -202,9 +219,10 @@ public static class RunQueriesApi
     }
 
     private static async Task<Results<Ok<RunEventPage>, ProblemHttpResult>> ListEventsAsync(
-        string id, string? after, string? limit, OrchestratorDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string runId, [DocumentedAs(typeof(long), Minimum = 0)] string? after,
+        [DocumentedAs(typeof(int), Minimum = 1, Maximum = MaxEventLimit)] string? limit, OrchestratorDbContext db, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var requested))
+        if (!Guid.TryParse(runId, out var requested))
         {
             return MalformedId();
         }
@@ -222,51 +240,52 @@ public static class RunQueriesApi
             return InvalidRequest($"Query parameter 'limit' must be an integer from 1 to {MaxEventLimit}.");
         }
 
-        var runId = await ResolveAsync(db, requested, cancellationToken);
-        if (runId is null)
+        var resolved = await ResolveAsync(db, requested, cancellationToken);
+        if (resolved is null)
         {
-            return RunNotFound(id);
+            return RunNotFound(runId);
         }
 
-        var rows = await RunEventLog.ReadAsync(db, runId.Value, afterSeq, upTo: null, pageSize + 1, cancellationToken);
+        var rows = await RunEventLog.ReadAsync(db, resolved.Value, afterSeq, upTo: null, pageSize + 1, cancellationToken);
         var items = rows.Take(pageSize).ToList();
         return TypedResults.Ok(new RunEventPage(items, rows.Count > pageSize ? items[^1].Seq : null));
     }
 
     private static async Task<IResult> StreamEventsAsync(
-        string id, HttpRequest request, OrchestratorDbContext db, RunStreamOptions options, CancellationToken cancellationToken)
+        string runId, string? lastEventIdHeader, OrchestratorDbContext db, RunStreamOptions options, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var requested))
+        if (!Guid.TryParse(runId, out var requested))
         {
             return MalformedId();
         }
 
         long lastEventId = 0;
-        var header = request.Headers["Last-Event-ID"].ToString();
+        var header = lastEventIdHeader ?? "";
         if (header.Length > 0 && !long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out lastEventId))
         {
             return InvalidRequest("Header 'Last-Event-ID' must be the seq of an event (a non-negative integer).");
         }
 
-        var runId = await ResolveAsync(db, requested, cancellationToken);
-        var head = runId is null ? null : await RunEventLog.HeadAsync(db, runId.Value, cancellationToken);
-        if (runId is null || head is null)
+        var resolved = await ResolveAsync(db, requested, cancellationToken);
+        var head = resolved is null ? null : await RunEventLog.HeadAsync(db, resolved.Value, cancellationToken);
+        if (resolved is null || head is null)
         {
-            return RunNotFound(id);
+            return RunNotFound(runId);
         }
 
-        var end = await RunEventLog.EndAsync(db, runId.Value, head, cancellationToken);
+        var end = await RunEventLog.EndAsync(db, resolved.Value, head, cancellationToken);
 
         // The client already has the terminal event of a run that is still terminal: nothing more will come.
         return end.TerminalSeq is { } terminalSeq && lastEventId >= terminalSeq
             ? TypedResults.NoContent()
-            : new RunEventStream(runId.Value, lastEventId, options);
+            : new RunEventStream(resolved.Value, lastEventId, options);
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetArtifactAsync(
-        string id, string phaseKey, string? attempt, HttpResponse response, OrchestratorDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string runId, string phaseKey, [DocumentedAs(typeof(int), Minimum = 1)] string? attempt, HttpResponse response,
+        OrchestratorDbContext db, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var requested))
+        if (!Guid.TryParse(runId, out var requested))
         {
             return MalformedId();
         }
@@ -282,10 +301,10 @@ public static class RunQueriesApi
             attemptNumber = number;
         }
 
-        var runId = await ResolveAsync(db, requested, cancellationToken);
-        var rows = db.RunArtifacts.AsNoTracking().Where(a => a.RunId == runId && a.PhaseKey == phaseKey);
+        var resolved = await ResolveAsync(db, requested, cancellationToken);
+        var rows = db.RunArtifacts.AsNoTracking().Where(a => a.RunId == resolved && a.PhaseKey == phaseKey);
         rows = attemptNumber is { } n ? rows.Where(a => a.Attempt == n) : rows.Where(a => a.Accepted);
-        var artifact = runId is null
+        var artifact = resolved is null
             ? null
             : await rows.OrderByDescending(a => a.Attempt)
                 .Join(db.ArtifactBlobs, a => a.Digest, b => b.Digest, (a, b) => new { b.Digest, b.Content })
@@ -293,7 +312,7 @@ public static class RunQueriesApi
         if (artifact is null)
         {
             var which = attemptNumber is { } a ? $"attempt {a} of phase '{phaseKey}'" : $"accepted artifact for phase '{phaseKey}'";
-            return Problem(StatusCodes.Status404NotFound, "artifact_not_found", "Artifact not found", $"Run '{id}' has no {which}.");
+            return Problem(StatusCodes.Status404NotFound, "artifact_not_found", "Artifact not found", $"Run '{runId}' has no {which}.");
         }
 
         response.Headers["X-Artifact-Digest"] = artifact.Digest;
@@ -317,8 +336,8 @@ public static class RunQueriesApi
     private static ProblemHttpResult MalformedId() =>
         InvalidRequest("The run id in the path must be a UUID (e.g. 0b5c2f0e-8d3a-4f7e-9a59-2f1c6f3f9f5e).");
 
-    private static ProblemHttpResult RunNotFound(string id) =>
-        Problem(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound, "Run not found", $"There is no run '{id}'.");
+    private static ProblemHttpResult RunNotFound(string runId) =>
+        Problem(StatusCodes.Status404NotFound, ErrorCodes.RunNotFound, "Run not found", $"There is no run '{runId}'.");
 
     private static ProblemHttpResult InvalidRequest(string detail) =>
         Problem(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest, "Invalid request", detail);

@@ -12,7 +12,7 @@ internal sealed record RunSummaryView
 {
     public required Guid RunId { get; init; }
 
-    public required string State { get; init; }
+    public required RunState State { get; init; }
 
     public required TemplateNameView Template { get; init; }
 
@@ -36,7 +36,7 @@ internal sealed record TemplateNameView(string Name, int Version);
 /// <summary>A link to the resource itself.</summary>
 internal sealed record SelfLink(string Self);
 
-/// <summary>A run as <c>GET /api/runs/{id}</c> shows it (the shape docs/api-runs.md documents, plus its generation and, for an alias, <c>aliasOf</c>).</summary>
+/// <summary>A run as <c>GET /api/runs/{runId}</c> shows it (the shape docs/api-runs.md documents, plus its generation and, for an alias, <c>aliasOf</c>).</summary>
 internal sealed record RunView
 {
     public required Guid RunId { get; init; }
@@ -45,7 +45,7 @@ internal sealed record RunView
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Guid? AliasOf { get; init; }
 
-    public required string State { get; init; }
+    public required RunState State { get; init; }
 
     public required TemplateRef Template { get; init; }
 
@@ -87,7 +87,7 @@ internal sealed record RunView
 }
 
 /// <summary>A child run: which phase, attempt and item started it, and its state as the parent last learned it.</summary>
-internal sealed record ChildView(Guid RunId, string PhaseKey, int Attempt, int Index, string State);
+internal sealed record ChildView(Guid RunId, string PhaseKey, int Attempt, int Index, RunState State);
 
 /// <summary>One phase of a run: its state, how many attempts it took and the accepted artifact's digest.</summary>
 internal sealed record PhaseView(

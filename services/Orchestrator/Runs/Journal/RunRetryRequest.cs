@@ -4,9 +4,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace RunMesh.Orchestrator.Runs.Journal;
 
 /// <summary>
-/// A retry accepted by <c>POST /api/runs/{id}/retry</c> (table <c>run_retry_requests</c>): at most one per run and
-/// generation, so of two concurrent retries of the same failed run exactly one is answered 202 and sends
-/// <see cref="RunMesh.Contracts.RetryRun"/>; the other is refused.
+/// A retry taken by <c>POST /api/runs/{runId}/retry</c> (table <c>run_retry_requests</c>): at most one per run and
+/// generation — the failure's one retry. The retry is applied in the same transaction, under the run row's lock, so a
+/// second retry of the same failure finds the run no longer failed; the row also keeps a retry accepted before that
+/// (and still on its way as a <see cref="RunMesh.Contracts.RetryRun"/>) from being taken twice.
 /// </summary>
 public sealed class RunRetryRequest
 {

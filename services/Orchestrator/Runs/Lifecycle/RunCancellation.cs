@@ -8,7 +8,7 @@ using RunMesh.Orchestrator.Runs.Children;
 namespace RunMesh.Orchestrator.Runs.Lifecycle;
 
 /// <summary>
-/// <c>POST /api/runs/{id}/cancel</c>: the cancel is decided and written in the request's own transaction, on the run
+/// <c>POST /api/runs/{runId}/cancel</c>: the cancel is decided and written in the request's own transaction, on the run
 /// row locked as a saga pass locks it — the same <see cref="RunDecider"/> decision a <see cref="CancelRun"/> from the
 /// bus gets (<c>run.cancelled</c>, <c>CancelPhase</c> for an open attempt, the children cancelled, <see cref="RunFinished"/>
 /// through the outbox). So the answer says the state the run is in, <c>cancelled</c>, not the one it had before a

@@ -3,8 +3,10 @@ using System.Security.Claims;
 using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using RunMesh.Contracts;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Documents;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Paging;
@@ -21,6 +23,9 @@ namespace RunMesh.Planner.Studies.Api;
 /// </summary>
 internal static class StudiesApi
 {
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 200;
+
     private static readonly DocumentLimits s_limits = new("study definition", StudyLimits.MaxDefinitionBytes, StudyLimits.MaxDepth);
 
     public static IEndpointRouteBuilder MapStudiesApi(this IEndpointRouteBuilder app)
@@ -30,46 +35,51 @@ internal static class StudiesApi
         studies.MapPost("/", StartAsync)
             .WithName("StartStudy")
             .WithSummary("Start a study (JSON or YAML); ?dryRun=true answers the plan and starts nothing.")
+            .WithDescription("202 when the study starts; 200 for a dry run, and for a definition submitted before (the same study, "
+                + "resumed if it had ended failed, cancelled or budget_exhausted).")
             .RequireAuthorization(Roles.Submitter)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .AcceptsDocumentBody<StudyDefinitionDocument>("The study definition, as JSON or YAML (docs/studies.md).")
+            .Produces<StudyPlanView>(StatusCodes.Status202Accepted)
+            .Produces<StudyPlanView>(StatusCodes.Status200OK)
+            .ProducesProblemCodes(StatusCodes.Status400BadRequest, StudyProblemCodes.InvalidStudy)
+            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, StudyProblemCodes.TemplatesUnavailable);
         studies.MapGet("/", ListAsync)
             .WithName("ListStudies")
             .WithSummary("Studies, newest first, filtered by state and labels.")
             .RequireAuthorization(Roles.Viewer)
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .Produces<StudyPage>(StatusCodes.Status200OK);
         studies.MapGet("/{studyId}", GetAsync)
             .WithName("GetStudy")
             .WithSummary("A study: state, counts, usage and per-condition statistics.")
             .RequireAuthorization(Roles.Viewer)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<StudyDetailsView>(StatusCodes.Status200OK)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, StudyProblemCodes.StudyNotFound);
         studies.MapGet("/{studyId}/runs", GetRunsAsync)
             .WithName("GetStudyRuns")
             .WithSummary("The study's runs table: NDJSON (default), CSV or Parquet by Accept.")
+            .Produces<string>(StatusCodes.Status200OK, "application/x-ndjson", "text/csv")
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(byte[]), ["application/vnd.apache.parquet"]))
             .RequireAuthorization(Roles.Viewer)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status406NotAcceptable);
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, StudyProblemCodes.StudyNotFound)
+            .ProducesProblemCodes(StatusCodes.Status406NotAcceptable, ProblemCodes.NotAcceptable);
         studies.MapGet("/{studyId}/events/stream", StreamAsync)
             .WithName("StreamStudyEvents")
             .WithSummary("The study's progress as Server-Sent Events, until it ends.")
             .RequireAuthorization(Roles.Viewer)
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<string>(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, StudyProblemCodes.StudyNotFound);
         studies.MapPost("/{studyId}/cancel", CancelAsync)
             .WithName("CancelStudy")
             .WithSummary("Cancel a study: no run starts any more, its running runs are cancelled.")
             .RequireAuthorization(Roles.Submitter)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .Produces<StudyCommandAnswer>(StatusCodes.Status202Accepted)
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, StudyProblemCodes.StudyNotFound)
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, StudyProblemCodes.StudyNotCancellable);
         return app;
     }
 
     private static async Task<IResult> StartAsync(
-        HttpRequest request, string? dryRun, ClaimsPrincipal user, StudyAdmission admission, PlannerDbContext db, IPublishEndpoint publish,
+        HttpRequest request, [DocumentedAs(typeof(bool))] string? dryRun, ClaimsPrincipal user, StudyAdmission admission, PlannerDbContext db, IPublishEndpoint publish,
         CancellationToken cancellationToken)
     {
         var isDryRun = false;
@@ -101,39 +111,19 @@ internal static class StudiesApi
             StudyAdmissionOutcome.TemplateUnknowable unknowable => TypedResults.Problem(ProblemResponses.Create(
                 StatusCodes.Status503ServiceUnavailable, StudyProblemCodes.TemplatesUnavailable, "Templates unavailable",
                 $"The study cannot be checked now: {unknowable.Reason}. Try again shortly.")),
-            StudyAdmissionOutcome.Planned planned => TypedResults.Json(PlanView(planned.Plan, state: null, errors: true)),
-            StudyAdmissionOutcome.Created created => TypedResults.Json(PlanView(created.Plan, created.Study.State, errors: false),
+            StudyAdmissionOutcome.Planned planned => TypedResults.Json(StudyViews.Plan(planned.Plan, state: null, dryRun: true)),
+            StudyAdmissionOutcome.Created created => TypedResults.Json(StudyViews.Plan(created.Plan, created.Study.State, dryRun: false),
                 statusCode: StatusCodes.Status202Accepted),
-            StudyAdmissionOutcome.Existing existing => TypedResults.Json(PlanView(existing.Plan, existing.Study.State, errors: false)),
-            StudyAdmissionOutcome.Resumed resumed => TypedResults.Json(PlanView(resumed.Plan, resumed.Study.State, errors: false)),
+            StudyAdmissionOutcome.Existing existing => TypedResults.Json(StudyViews.Plan(existing.Plan, existing.Study.State, dryRun: false)),
+            StudyAdmissionOutcome.Resumed resumed => TypedResults.Json(StudyViews.Plan(resumed.Plan, resumed.Study.State, dryRun: false)),
             _ => throw new InvalidOperationException($"Unknown admission outcome {outcome.GetType().Name}."),
         };
     }
 
-    private static JsonObject PlanView(StudyPlan plan, StudyState? state, bool errors)
-    {
-        var view = new JsonObject
-        {
-            ["studyId"] = plan.StudyId.ToString(),
-            ["state"] = state is { } s ? StudyStates.ToJson(s) : null,
-            ["plannedRuns"] = plan.Runs.Count,
-            ["conditions"] = new JsonArray([.. plan.Conditions.Select(c => (JsonNode?)new JsonObject
-            {
-                ["conditionId"] = c.ConditionId,
-                ["factors"] = c.Factors.DeepClone(),
-            })]),
-            ["links"] = new JsonObject { ["self"] = $"/api/studies/{plan.StudyId}" },
-        };
-        if (errors)
-        {
-            view["errors"] = new JsonArray();
-        }
-
-        return view;
-    }
-
     private static async Task<IResult> ListAsync(
-        string? state, string[]? label, string? limit, string? cursor, PlannerDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(StudyState))] string? state, string[]? label,
+        [DocumentedAs(typeof(int), Minimum = 1, Maximum = MaxPageSize)] string? limit, string? cursor, PlannerDbContext db,
+        CancellationToken cancellationToken)
     {
         StudyState? wanted = null;
         if (state is not null)
@@ -145,10 +135,10 @@ internal static class StudiesApi
             }
         }
 
-        var pageSize = 50;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > 200))
+        var pageSize = DefaultPageSize;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
         {
-            return InvalidRequest("Query parameter 'limit' must be an integer from 1 to 200.");
+            return InvalidRequest($"Query parameter 'limit' must be an integer from 1 to {MaxPageSize}.");
         }
 
         var after = cursor is null ? null : KeysetCursor.Decode(cursor);
@@ -186,14 +176,10 @@ internal static class StudiesApi
         var rows = await query.OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.CorrelationId).Take(pageSize + 1).ToListAsync(cancellationToken);
         var page = rows.Take(pageSize).ToList();
         var next = rows.Count > pageSize ? new KeysetCursor(page[^1].CreatedAt, page[^1].CorrelationId).Encode() : null;
-        return TypedResults.Json(new JsonObject
-        {
-            ["items"] = new JsonArray([.. page.Select(s => (JsonNode?)StudyViews.Summary(s))]),
-            ["nextCursor"] = next,
-        });
+        return TypedResults.Json(new StudyPage([.. page.Select(StudyViews.Summary)], next));
     }
 
-    private static async Task<IResult> GetAsync(string studyId, PlannerDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync([DocumentedAs(typeof(Guid))] string studyId, PlannerDbContext db, CancellationToken cancellationToken)
     {
         if (await FindAsync(studyId, db, cancellationToken) is not { } study)
         {
@@ -205,7 +191,7 @@ internal static class StudiesApi
     }
 
     private static async Task<IResult> GetRunsAsync(
-        string studyId, HttpContext context, PlannerDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string studyId, HttpContext context, PlannerDbContext db, CancellationToken cancellationToken)
     {
         if (await FindAsync(studyId, db, cancellationToken) is not { } study)
         {
@@ -229,7 +215,9 @@ internal static class StudiesApi
             fileDownloadName: $"study-{study.CorrelationId}.{writer.FileExtension}");
     }
 
-    private static async Task<IResult> StreamAsync(string studyId, HttpRequest request, PlannerDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> StreamAsync(
+        [DocumentedAs(typeof(Guid))] string studyId, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, PlannerDbContext db,
+        CancellationToken cancellationToken)
     {
         if (await FindAsync(studyId, db, cancellationToken) is not { } study)
         {
@@ -237,7 +225,7 @@ internal static class StudiesApi
         }
 
         long last = 0;
-        if (request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header
+        if (lastEventId is { Length: > 0 } header
             && (!long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out last)))
         {
             return InvalidRequest("Header 'Last-Event-ID' must be the seq of the last event seen (a non-negative integer).");
@@ -247,7 +235,8 @@ internal static class StudiesApi
     }
 
     private static async Task<IResult> CancelAsync(
-        string studyId, ClaimsPrincipal user, PlannerDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string studyId, ClaimsPrincipal user, PlannerDbContext db, IPublishEndpoint publish,
+        CancellationToken cancellationToken)
     {
         if (await FindAsync(studyId, db, cancellationToken) is not { } study)
         {
@@ -262,8 +251,7 @@ internal static class StudiesApi
 
         await publish.Publish(new CancelStudy { StudyId = study.CorrelationId, RequestedBy = user.Identity?.Name }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Json(new JsonObject { ["studyId"] = study.CorrelationId.ToString(), ["state"] = StudyStates.ToJson(study.State) },
-            statusCode: StatusCodes.Status202Accepted);
+        return TypedResults.Json(new StudyCommandAnswer(study.CorrelationId, study.State), statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<StudyRecord?> FindAsync(string studyId, PlannerDbContext db, CancellationToken cancellationToken) =>

@@ -6,7 +6,7 @@ using RunMesh.Planner.Persistence;
 namespace RunMesh.Planner.Studies.Api;
 
 /// <summary>
-/// <c>GET /api/studies/{id}/events/stream</c>: the study's progress as Server-Sent Events (<c>id:</c> seq,
+/// <c>GET /api/studies/{studyId}/events/stream</c>: the study's progress as Server-Sent Events (<c>id:</c> seq,
 /// <c>event:</c> <c>study.run_started</c> | <c>study.run_finished</c> | <c>study.finished</c>, <c>data:</c>
 /// <c>{seq, type, at, payload}</c> with the counts), from after <c>Last-Event-ID</c>; a <c>: heartbeat</c> comment while
 /// idle; closed after <c>study.finished</c> when the study has ended (a resumed study's stream goes on to its next end).

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 namespace RunMesh.Planner.Studies.Results;
 
 /// <summary>
-/// The columns of a study's runs table (<c>GET /api/studies/{id}/runs</c>), in order: <c>conditionId</c>, one column
+/// The columns of a study's runs table (<c>GET /api/studies/{studyId}/runs</c>), in order: <c>conditionId</c>, one column
 /// per factor (named by the factor path as the definition spells it, e.g. <c>inputs.tone</c>), <c>replicate</c>,
 /// <c>seed</c>, <c>runId</c>, <c>state</c>, <c>errorCode</c>, <c>durationMs</c>, <c>inputTokens</c>,
 /// <c>outputTokens</c>, <c>costUsd</c>, <c>finalArtifactDigest</c>. Every format writes the same columns.

@@ -6,7 +6,7 @@ namespace RunMesh.Planner.Studies.Results;
 /// <summary>
 /// What a study's runs add up to: how many are in each state, what they consumed, and per condition (in plan order)
 /// the counts, durations, cost and tokens. Serialized with the web defaults (camelCase) it is the <c>counts</c>,
-/// <c>usage</c> and <c>conditions</c> of <c>GET /api/studies/{id}</c>.
+/// <c>usage</c> and <c>conditions</c> of <c>GET /api/studies/{studyId}</c>.
 /// </summary>
 /// <param name="Counts">How many of the study's runs are in each state.</param>
 /// <param name="Usage">Tokens and cost of all the study's runs together.</param>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using RunMesh.Hosting.ApiDocuments;
 using RunMesh.Hosting.Identity;
 using RunMesh.Hosting.Problems;
 using RunMesh.Report.Persistence;
@@ -17,28 +18,35 @@ public static class ReportsApi
     /// <summary>The problem code of a run (or generation) that has no report yet.</summary>
     public const string ReportNotFound = "report_not_found";
 
-    /// <summary>Maps <c>GET /api/runs/{id}/report</c>, <c>/report.md</c> and <c>/manifest</c>.</summary>
+    /// <summary>Maps <c>GET /api/runs/{runId}/report</c>, <c>/report.md</c> and <c>/manifest</c>.</summary>
     public static IEndpointRouteBuilder MapReportsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/api/runs").WithTags("Reports").RequireAuthorization(Roles.Viewer);
 
-        runs.MapGet("/{id}/report", GetReportAsync)
+        runs.MapGet("/{runId}/report", GetReportAsync)
             .WithName("GetRunReport")
-            .WithSummary("The run's report as JSON: state, error, phases, usage, last events, its manifest and child runs.");
-        runs.MapGet("/{id}/report.md", GetMarkdownAsync)
+            .WithSummary("The run's report as JSON: state, error, phases, usage, last events, its manifest and child runs.")
+            .Produces<RunReportDocument>(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ReportNotFound);
+        runs.MapGet("/{runId}/report.md", GetMarkdownAsync)
             .WithName("GetRunReportMarkdown")
             .WithSummary("The run's report as Markdown, for people.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/markdown");
-        runs.MapGet("/{id}/manifest", GetManifestAsync)
+            .WithDescription("Its first line is `# Run {runId}: {state}`.")
+            .Produces<string>(StatusCodes.Status200OK, contentType: "text/markdown")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ReportNotFound);
+        runs.MapGet("/{runId}/manifest", GetManifestAsync)
             .WithName("GetRunManifest")
-            .WithSummary("The run's provenance manifest, its digest, and its child runs (outside the digest).");
+            .WithSummary("The run's provenance manifest, its digest, and its child runs (outside the digest).")
+            .Produces<ManifestResponse>(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, ReportNotFound);
         return app;
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetReportAsync(
-        string id, string? generation, ReportDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string runId, [DocumentedAs(typeof(int), Minimum = 1)] string? generation, ReportDbContext db,
+        CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(id, generation, db, r => new { r.RunId, r.ReportJson }, cancellationToken);
+        var (found, problem) = await FindAsync(runId, generation, db, r => new { r.RunId, r.ReportJson }, cancellationToken);
         if (found is null)
         {
             return problem!;
@@ -50,9 +58,10 @@ public static class ReportsApi
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetMarkdownAsync(
-        string id, string? generation, ReportDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string runId, [DocumentedAs(typeof(int), Minimum = 1)] string? generation, ReportDbContext db,
+        CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(id, generation, db, r => new { r.RunId, r.ReportMarkdown }, cancellationToken);
+        var (found, problem) = await FindAsync(runId, generation, db, r => new { r.RunId, r.ReportMarkdown }, cancellationToken);
         if (found is null)
         {
             return problem!;
@@ -63,9 +72,10 @@ public static class ReportsApi
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetManifestAsync(
-        string id, string? generation, ReportDbContext db, CancellationToken cancellationToken)
+        [DocumentedAs(typeof(Guid))] string runId, [DocumentedAs(typeof(int), Minimum = 1)] string? generation, ReportDbContext db,
+        CancellationToken cancellationToken)
     {
-        var (found, problem) = await FindAsync(id, generation, db, r => new { r.RunId, r.Manifest, r.ManifestDigest }, cancellationToken);
+        var (found, problem) = await FindAsync(runId, generation, db, r => new { r.RunId, r.Manifest, r.ManifestDigest }, cancellationToken);
         if (found is null)
         {
             return problem!;
@@ -82,13 +92,13 @@ public static class ReportsApi
         return TypedResults.Content(body.ToJsonString(), "application/json");
     }
 
-    /// <summary>The report row of run <paramref name="id"/> (latest generation, or <paramref name="generation"/>), projected.</summary>
+    /// <summary>The report row of run <paramref name="runId"/> (latest generation, or <paramref name="generation"/>), projected.</summary>
     private static async Task<(T? Found, ProblemHttpResult? Problem)> FindAsync<T>(
-        string id, string? generation, ReportDbContext db, System.Linq.Expressions.Expression<Func<ReportRecord, T>> projection,
+        string runId, string? generation, ReportDbContext db, System.Linq.Expressions.Expression<Func<ReportRecord, T>> projection,
         CancellationToken cancellationToken)
         where T : class
     {
-        if (!Guid.TryParse(id, out var runId))
+        if (!Guid.TryParse(runId, out var id))
         {
             return (null, InvalidRequest("The run id in the path must be a UUID (e.g. 0b5c2f0e-8d3a-4f7e-9a59-2f1c6f3f9f5e)."));
         }
@@ -104,7 +114,7 @@ public static class ReportsApi
             wanted = number;
         }
 
-        var rows = db.Reports.AsNoTracking().Where(r => r.RunId == runId);
+        var rows = db.Reports.AsNoTracking().Where(r => r.RunId == id);
         rows = wanted is { } g ? rows.Where(r => r.Generation == g) : rows.OrderByDescending(r => r.Generation);
         var found = await rows.Select(projection).FirstOrDefaultAsync(cancellationToken);
         if (found is not null)
@@ -113,8 +123,8 @@ public static class ReportsApi
         }
 
         var detail = wanted is { } n
-            ? $"Run '{id}' has no report of generation {n}: that generation has not finished, or does not exist."
-            : $"Run '{id}' has no report yet: a report is written when the run reaches a terminal state (or the run does not exist).";
+            ? $"Run '{runId}' has no report of generation {n}: that generation has not finished, or does not exist."
+            : $"Run '{runId}' has no report yet: a report is written when the run reaches a terminal state (or the run does not exist).";
         return (null, Problem(StatusCodes.Status404NotFound, ReportNotFound, "Report not found", detail));
     }
 
