@@ -21,7 +21,7 @@ internal static class ServiceEndpoints
         ["approval"] = ("Approval", ["MapApprovalsApi"]),
         ["report"] = ("Report", ["MapReportsApi"]),
         ["planner"] = ("Planner", ["MapStudiesApi"]),
-        ["gateway"] = ("Gateway", ["MapApiDocuments", "MapGatewayProxy"]),
+        ["gateway"] = ("Gateway", ["MapSessionApi", "MapApiDocuments", "MapGatewayProxy"]),
     };
 
     private static readonly Dictionary<string, Lazy<IReadOnlyList<RouteEndpoint>>> s_endpoints =
